@@ -1,0 +1,163 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import { inflateRawSync } from 'node:zlib';
+import { type DataElement, asciiValue } from './dataset.js';
+import { DicomParseError, NeedMoreData, type ParseInput, parseMetaGroup, parseTopLevel } from './parse.js';
+import { Tags, tagOf } from './tag.js';
+import {
+  EXPLICIT_BIG, EXPLICIT_LITTLE, IMPLICIT_LITTLE, type TransferSyntax, transferSyntaxFor,
+} from './transfer-syntax.js';
+import { KNOWN_VRS } from './vr.js';
+
+/** A DICOM file read up to its pixel data; the pixel bytes stay in the file as a byte range. */
+export interface DicomFile {
+  readonly sourcePath: string;
+  readonly transferSyntax: TransferSyntax;
+  /** The meta group as read; empty when the input had none. */
+  readonly meta: readonly DataElement[];
+  /** Every dataset element in order, top-level pixel data as a `bulk` range of `sourcePath`. */
+  readonly dataset: readonly DataElement[];
+}
+
+const FIRST_READ = 256 * 1024;
+/** Elements after the pixel data are held in memory; more than this is not a real header. */
+const MAX_TRAILING = 64 * 1024 * 1024;
+
+export async function readDicomFile(path: string): Promise<DicomFile> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    if (size === 0) throw new DicomParseError('empty', 'the file is empty');
+    return await readOpen(fh, path, size);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readRange(fh: FileHandle, start: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buf, done, length - done, start + done);
+    if (bytesRead === 0) throw new DicomParseError('truncated', `file shorter than expected at offset ${start + done}`);
+    done += bytesRead;
+  }
+  return buf;
+}
+
+/** Repeats `parse` over a growing prefix of the file until it no longer runs out of bytes. */
+async function withGrowingPrefix<T>(fh: FileHandle, size: number, parse: (input: ParseInput) => T): Promise<T> {
+  let n = Math.min(size, FIRST_READ);
+  for (;;) {
+    const buf = await readRange(fh, 0, n);
+    try {
+      return parse({ buf, base: 0, complete: n === size, streamBulk: true });
+    } catch (e) {
+      if (!(e instanceof NeedMoreData)) throw e;
+      n = Math.min(size, n * 4);
+    }
+  }
+}
+
+interface Layout {
+  readonly meta: DataElement[];
+  readonly datasetStart: number;
+  readonly transferSyntax: TransferSyntax;
+}
+
+async function readOpen(fh: FileHandle, path: string, size: number): Promise<DicomFile> {
+  const layout = await withGrowingPrefix(fh, size, (input) => detectLayout(input, size));
+  const ts = layout.transferSyntax;
+  if (ts.deflated) {
+    const rest = await readRange(fh, layout.datasetStart, size - layout.datasetStart);
+    let inflated: Buffer;
+    try {
+      inflated = inflateRawSync(rest);
+    } catch (cause) {
+      throw new DicomParseError('malformed', 'the deflated dataset does not inflate', { cause });
+    }
+    const r = parseTopLevel({ buf: inflated, base: 0, complete: true, streamBulk: false }, 0, ts);
+    return { sourcePath: path, transferSyntax: ts, meta: layout.meta, dataset: r.elements };
+  }
+
+  const head = await withGrowingPrefix(fh, size, (input) => parseTopLevel(input, layout.datasetStart, ts));
+  const dataset = [...head.elements];
+  if (head.stop.at === 'bulk') {
+    const { tag, vr, valueOffset } = head.stop;
+    const undefinedLength = head.stop.length === 'undefined';
+    const end = undefinedLength ? await endOfFragments(fh, size, valueOffset) : valueOffset + (head.stop.length as number);
+    if (end > size) throw new DicomParseError('truncated', `pixel data runs past the end of the file (${end} > ${size})`);
+    dataset.push({ kind: 'bulk', tag, vr, offset: valueOffset, length: end - valueOffset, undefinedLength });
+    if (end < size) {
+      if (size - end > MAX_TRAILING) throw new DicomParseError('unsupported', `${size - end} bytes after the pixel data`);
+      const buf = await readRange(fh, end, size - end);
+      const tail = parseTopLevel({ buf, base: end, complete: true, streamBulk: false }, 0, ts);
+      dataset.push(...tail.elements);
+    }
+  }
+  return { sourcePath: path, transferSyntax: ts, meta: layout.meta, dataset };
+}
+
+/** Walks the fragment item headers of encapsulated pixel data without reading the fragments. */
+async function endOfFragments(fh: FileHandle, size: number, start: number): Promise<number> {
+  let pos = start;
+  for (;;) {
+    if (pos + 8 > size) throw new DicomParseError('truncated', `encapsulated pixel data ends early at offset ${pos}`);
+    const h = await readRange(fh, pos, 8);
+    const tag = tagOf(h.readUInt16LE(0), h.readUInt16LE(2));
+    const length = h.readUInt32LE(4);
+    pos += 8;
+    if (tag === Tags.SequenceDelimitationItem) return pos;
+    if (tag !== Tags.Item || length === 0xffffffff) throw new DicomParseError('malformed', `bad fragment item at offset ${pos - 8}`);
+    pos += length;
+  }
+}
+
+const isDicmAt = (buf: Buffer, at: number): boolean =>
+  buf.length >= at + 4 && buf.toString('latin1', at, at + 4) === 'DICM';
+
+function detectLayout(input: ParseInput, size: number): Layout {
+  const buf = input.buf;
+  let metaStart: number | undefined;
+  if (isDicmAt(buf, 128)) metaStart = 132;
+  else if (isDicmAt(buf, 0)) metaStart = 4; // preamble missing, prefix present
+  else if (buf.length >= 2 && buf.readUInt16LE(0) === 0x0002) metaStart = 0; // meta without preamble
+
+  let meta: DataElement[] = [];
+  let datasetStart = 0;
+  if (metaStart !== undefined) {
+    const r = parseMetaGroup(input, metaStart);
+    meta = r.elements;
+    datasetStart = r.next;
+  }
+  if (datasetStart >= size) throw new DicomParseError('empty', 'no dataset after the file meta information');
+  const declared = asciiValue(meta, Tags.TransferSyntaxUID);
+  if (declared) {
+    const ts = transferSyntaxFor(declared);
+    // Writers that declare explicit VR and then write implicit VR exist; believe the bytes.
+    if (!ts.deflated && ts.explicitVR && ts.littleEndian && !hasVrAt(buf, datasetStart)) {
+      return { meta, datasetStart, transferSyntax: { ...ts, explicitVR: false } };
+    }
+    return { meta, datasetStart, transferSyntax: ts };
+  }
+  return { meta, datasetStart, transferSyntax: transferSyntaxFor(sniffEncoding(buf, datasetStart, metaStart !== undefined)) };
+}
+
+const hasVrAt = (buf: Buffer, start: number): boolean =>
+  buf.length >= start + 6 && KNOWN_VRS.has(buf.toString('latin1', start + 4, start + 6));
+
+/** Guesses the encoding of a dataset that has no declared transfer syntax from its first element. */
+function sniffEncoding(buf: Buffer, start: number, hadMeta: boolean): string {
+  if (buf.length < start + 8) throw new DicomParseError(hadMeta ? 'truncated' : 'not-dicom', 'too short to hold a data element');
+  const groupLE = buf.readUInt16LE(start);
+  const groupBE = buf.readUInt16BE(start);
+  const explicit = hasVrAt(buf, start);
+  // Big endian shows as a low group number only when read big endian (0008 vs 0800).
+  const bigEndian = explicit && groupBE < groupLE;
+  // Without a meta group a dataset must start with a low group number (0008 in practice).
+  const group = bigEndian ? groupBE : groupLE;
+  if (!hadMeta && (group < 0x0002 || group > 0x0010)) {
+    throw new DicomParseError('not-dicom', 'no DICM prefix and no recognisable data element');
+  }
+  if (bigEndian) return EXPLICIT_BIG;
+  return explicit ? EXPLICIT_LITTLE : IMPLICIT_LITTLE;
+}

@@ -1,0 +1,139 @@
+import type { DataElement, Item } from './dataset.js';
+import { Tags, groupOf, elementOf } from './tag.js';
+import { type Encoding, EXPLICIT_LE, sameEncoding } from './transfer-syntax.js';
+import { hasLongLength, padByteFor } from './vr.js';
+
+/** A serialized dataset: bytes, with top-level pixel data left as a range of the source to stream. */
+export type Chunk = Buffer | { readonly offset: number; readonly length: number };
+
+const UNDEFINED_LENGTH = 0xffffffff;
+
+class Writer {
+  readonly chunks: Chunk[] = [];
+  private pending: Buffer[] = [];
+
+  push(b: Buffer): void {
+    this.pending.push(b);
+  }
+
+  pushRange(offset: number, length: number): void {
+    this.flush();
+    this.chunks.push({ offset, length });
+  }
+
+  flush(): void {
+    if (this.pending.length > 0) this.chunks.push(Buffer.concat(this.pending));
+    this.pending = [];
+  }
+}
+
+function tagBytes(group: number, element: number, enc: Encoding): Buffer {
+  const b = Buffer.alloc(4);
+  if (enc.littleEndian) {
+    b.writeUInt16LE(group, 0);
+    b.writeUInt16LE(element, 2);
+  } else {
+    b.writeUInt16BE(group, 0);
+    b.writeUInt16BE(element, 2);
+  }
+  return b;
+}
+
+function u32(n: number, enc: Encoding): Buffer {
+  const b = Buffer.alloc(4);
+  if (enc.littleEndian) b.writeUInt32LE(n, 0);
+  else b.writeUInt32BE(n, 0);
+  return b;
+}
+
+function elementHeader(tag: number, vr: string, length: number, enc: Encoding): Buffer {
+  const t = tagBytes(groupOf(tag), elementOf(tag), enc);
+  if (!enc.explicitVR) return Buffer.concat([t, u32(length, enc)]);
+  if (hasLongLength(vr)) return Buffer.concat([t, Buffer.from(vr, 'latin1'), Buffer.alloc(2), u32(length, enc)]);
+  if (length > 0xffff) {
+    // A short-length VR cannot hold this value: write it as UN, which can (PS3.5 6.2.2 note).
+    return Buffer.concat([t, Buffer.from('UN', 'latin1'), Buffer.alloc(2), u32(length, enc)]);
+  }
+  const l = Buffer.alloc(2);
+  if (enc.littleEndian) l.writeUInt16LE(length, 0);
+  else l.writeUInt16BE(length, 0);
+  return Buffer.concat([t, Buffer.from(vr, 'latin1'), l]);
+}
+
+/** Values are written at even length (PS3.5 7.1.1), padded with the VR's pad byte. */
+function evenValue(vr: string, value: Buffer): Buffer {
+  return value.length % 2 === 0 ? value : Buffer.concat([value, Buffer.from([padByteFor(vr)])]);
+}
+
+function writeElements(w: Writer, elements: readonly DataElement[], enc: Encoding): void {
+  for (const e of elements) writeElement(w, e, enc);
+}
+
+function writeElement(w: Writer, e: DataElement, enc: Encoding): void {
+  switch (e.kind) {
+    case 'value': {
+      const v = evenValue(e.vr, e.value);
+      w.push(elementHeader(e.tag, e.vr, v.length, enc));
+      w.push(v);
+      return;
+    }
+    case 'fragments':
+      w.push(elementHeader(e.tag, e.vr, UNDEFINED_LENGTH, enc));
+      w.push(e.raw);
+      return;
+    case 'bulk':
+      w.push(elementHeader(e.tag, e.vr, e.undefinedLength ? UNDEFINED_LENGTH : e.length, enc));
+      w.pushRange(e.offset, e.length);
+      return;
+    case 'sequence': {
+      const vr = e.writtenAsUN || !sameEncoding(e.itemEncoding, enc) ? 'UN' : 'SQ';
+      const itemEnc = vr === 'UN' ? e.itemEncoding : enc;
+      // A sequence re-labelled UN must use undefined length so readers know to parse it (CP-246).
+      const undefinedLength = e.undefinedLength || vr === 'UN';
+      const body = e.items.map((item) => serializeItem(item, itemEnc));
+      const delimiter = Buffer.concat([tagBytes(0xfffe, 0xe0dd, itemEnc), u32(0, itemEnc)]);
+      const length = undefinedLength ? UNDEFINED_LENGTH : body.reduce((n, b) => n + b.length, 0);
+      w.push(elementHeader(e.tag, vr, length, enc));
+      for (const b of body) w.push(b);
+      if (undefinedLength) w.push(delimiter);
+      return;
+    }
+    default: {
+      const never: never = e;
+      throw new Error(`unknown element kind ${String(never)}`);
+    }
+  }
+}
+
+function serializeItem(item: Item, enc: Encoding): Buffer {
+  const inner = new Writer();
+  writeElements(inner, item.elements, enc);
+  inner.flush();
+  const content = Buffer.concat(inner.chunks.map((c) => {
+    if (Buffer.isBuffer(c)) return c;
+    throw new Error('pixel data ranges are only allowed at the top level');
+  }));
+  const start = Buffer.concat([tagBytes(0xfffe, 0xe000, enc), u32(item.undefinedLength ? UNDEFINED_LENGTH : content.length, enc)]);
+  if (!item.undefinedLength) return Buffer.concat([start, content]);
+  return Buffer.concat([start, content, tagBytes(0xfffe, 0xe00d, enc), u32(0, enc)]);
+}
+
+/** Serializes a dataset in the given encoding; top-level bulk data stays a source range. */
+export function serializeDataset(elements: readonly DataElement[], enc: Encoding): Chunk[] {
+  const w = new Writer();
+  writeElements(w, elements, enc);
+  w.flush();
+  return w.chunks;
+}
+
+/** Preamble, 'DICM' and the meta group (explicit VR little endian) with its group length computed. */
+export function serializeFileMeta(meta: readonly DataElement[]): Buffer {
+  const body = new Writer();
+  writeElements(body, meta.filter((e) => e.tag !== Tags.FileMetaInformationGroupLength), EXPLICIT_LE);
+  body.flush();
+  const content = Buffer.concat(body.chunks as Buffer[]);
+  const groupLength = Buffer.alloc(4);
+  groupLength.writeUInt32LE(content.length, 0);
+  const lengthElement = Buffer.concat([elementHeader(Tags.FileMetaInformationGroupLength, 'UL', 4, EXPLICIT_LE), groupLength]);
+  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), lengthElement, content]);
+}
