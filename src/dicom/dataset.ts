@@ -21,12 +21,11 @@ export interface SequenceElement {
   readonly items: readonly Item[];
   readonly undefinedLength: boolean;
   /**
-   * How the items are encoded. Differs from the file's encoding only for a sequence that arrived
-   * as UN (its items are implicit VR little endian, PS3.5 6.2.2); such a sequence is written back
-   * as UN so its bytes stay meaningful.
+   * Set only for a sequence that arrived as UN in another encoding than the file's (its items are
+   * implicit VR little endian, PS3.5 6.2.2): it is written back as UN in that encoding, so its
+   * bytes stay meaningful. Otherwise items use the enclosing dataset's encoding.
    */
-  readonly itemEncoding: Encoding;
-  readonly writtenAsUN: boolean;
+  readonly unEncoding?: Encoding;
 }
 
 export interface Item {

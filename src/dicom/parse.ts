@@ -57,6 +57,9 @@ interface Header {
   readonly headerLength: number;
 }
 
+const sequence = (tag: Tag, items: Item[], undefinedLength: boolean, unEncoding: Encoding | undefined): DataElement =>
+  unEncoding ? { kind: 'sequence', tag, items, undefinedLength, unEncoding } : { kind: 'sequence', tag, items, undefinedLength };
+
 class Parser {
   constructor(private readonly input: ParseInput) {}
 
@@ -194,7 +197,7 @@ class Parser {
     return { element: { kind: 'value', tag: h.tag, vr: h.vr, value: this.input.buf.subarray(valuePos, end) }, next: end };
   }
 
-  private parseSequence(start: number, end: number | undefined, tag: Tag, itemEncoding: Encoding, writtenAsUN: boolean, depth: number): { element: DataElement; next: number } {
+  private parseSequence(start: number, end: number | undefined, tag: Tag, itemEncoding: Encoding, asUN: boolean, depth: number): { element: DataElement; next: number } {
     const items: Item[] = [];
     let pos = start;
     while (end === undefined || pos < end) {
@@ -202,7 +205,7 @@ class Parser {
       if (h.tag === Tags.SequenceDelimitationItem) {
         if (end !== undefined) throw new DicomParseError('malformed', `sequence delimiter inside a defined-length sequence at offset ${this.input.base + pos}`);
         pos += 8;
-        return { element: { kind: 'sequence', tag, items, undefinedLength: true, itemEncoding, writtenAsUN }, next: pos };
+        return { element: sequence(tag, items, true, asUN ? itemEncoding : undefined), next: pos };
       }
       if (h.tag !== Tags.Item) throw new DicomParseError('malformed', `expected an item in ${formatTag(tag)} at offset ${this.input.base + pos}`);
       const itemStart = pos + 8;
@@ -218,7 +221,7 @@ class Parser {
       }
     }
     if (pos !== end) throw new DicomParseError('malformed', `item overruns ${formatTag(tag)} at offset ${this.input.base + pos}`);
-    return { element: { kind: 'sequence', tag, items, undefinedLength: false, itemEncoding, writtenAsUN }, next: pos };
+    return { element: sequence(tag, items, false, asUN ? itemEncoding : undefined), next: pos };
   }
 
   /** Encapsulated fragments (always little endian, PS3.5 A.4): items up to the sequence delimiter. */

@@ -86,10 +86,11 @@ function writeElement(w: Writer, e: DataElement, enc: Encoding): void {
       w.pushRange(e.offset, e.length);
       return;
     case 'sequence': {
-      const vr = e.writtenAsUN || !sameEncoding(e.itemEncoding, enc) ? 'UN' : 'SQ';
-      const itemEnc = vr === 'UN' ? e.itemEncoding : enc;
+      const asUN = e.unEncoding !== undefined && !sameEncoding(e.unEncoding, enc);
+      const vr = asUN ? 'UN' : 'SQ';
+      const itemEnc = asUN && e.unEncoding ? e.unEncoding : enc;
       // A sequence re-labelled UN must use undefined length so readers know to parse it (CP-246).
-      const undefinedLength = e.undefinedLength || vr === 'UN';
+      const undefinedLength = e.undefinedLength || asUN;
       const body = e.items.map((item) => serializeItem(item, itemEnc));
       const delimiter = Buffer.concat([tagBytes(0xfffe, 0xe0dd, itemEnc), u32(0, itemEnc)]);
       const length = undefinedLength ? UNDEFINED_LENGTH : body.reduce((n, b) => n + b.length, 0);

@@ -1,0 +1,70 @@
+import { mkdir } from 'node:fs/promises';
+import { createBurnedInRuleDetector, DEFAULT_BURNED_IN_RULES } from '../detect/burned-in-rules.js';
+import { resolveProfile, type SupportedOption } from '../deid/profile.js';
+import { processInstance } from '../pipeline/process-instance.js';
+import { assertNever } from '../pipeline/outcome.js';
+import { settleCopy } from '../pipeline/settle-copy.js';
+import { DEFAULT_SHIFT_RANGE, ProjectStore } from '../store/project-store.js';
+import { collectInputs } from './collect-inputs.js';
+
+export interface AnonymizeRequest {
+  readonly inputs: readonly string[];
+  readonly out: string;
+  readonly quarantine: string;
+  readonly failed: string;
+  readonly prefix: string;
+  readonly project: string;
+  readonly storePath: string;
+  readonly shiftDays?: number;
+  readonly options: readonly SupportedOption[];
+}
+
+export interface AnonymizeSummary {
+  readonly inputs: number;
+  readonly delivered: number;
+  readonly quarantined: number;
+  readonly failed: number;
+  readonly patients: number;
+}
+
+/** One-shot run: every input is read in place and settled into out, quarantine or failed. */
+export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary> {
+  const profile = resolveProfile(req.options);
+  const files = await collectInputs(req.inputs);
+  await mkdir(req.out, { recursive: true });
+  await mkdir(req.quarantine, { recursive: true, mode: 0o700 });
+  await mkdir(req.failed, { recursive: true, mode: 0o700 });
+  const store = await ProjectStore.open(req.storePath);
+  const counts = { delivered: 0, quarantined: 0, failed: 0 };
+  const pseudonyms = new Set<string>();
+  try {
+    const secrets = await store.ensureProject({
+      name: req.project, prefix: req.prefix, shiftRange: DEFAULT_SHIFT_RANGE,
+      ...(req.shiftDays === undefined ? {} : { dateShiftDays: req.shiftDays }),
+    });
+    const ctx = {
+      name: req.project, profile, secrets, store, outbox: req.out,
+      detectors: [createBurnedInRuleDetector(DEFAULT_BURNED_IN_RULES)],
+    };
+    for (const file of files) {
+      const outcome = await processInstance(file, ctx);
+      switch (outcome.kind) {
+        case 'delivered':
+          pseudonyms.add(outcome.pseudonym);
+          break;
+        case 'quarantined':
+          await settleCopy(file, req.quarantine, outcome, req.project);
+          break;
+        case 'failed':
+          await settleCopy(file, req.failed, outcome, req.project);
+          break;
+        default:
+          assertNever(outcome);
+      }
+      counts[outcome.kind]++;
+    }
+  } finally {
+    await store.close();
+  }
+  return { inputs: files.length, ...counts, patients: pseudonyms.size };
+}

@@ -1,0 +1,11 @@
+import type { Finding } from '../detect/detector.js';
+
+/** How one input ended. Every input gets exactly one. Reasons never carry input values. */
+export type Outcome =
+  | { readonly kind: 'delivered'; readonly outputPath: string; readonly pseudonym: string }
+  | { readonly kind: 'quarantined'; readonly reason: string; readonly findings: readonly Finding[] }
+  | { readonly kind: 'failed'; readonly reason: string };
+
+export function assertNever(x: never): never {
+  throw new Error(`unexpected value ${JSON.stringify(x)}`);
+}

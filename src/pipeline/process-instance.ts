@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import { runDetectors, type Detector } from '../detect/detector.js';
+import { asciiValue } from '../dicom/dataset.js';
+import { buildFileMeta } from '../dicom/file-meta.js';
+import { DicomParseError } from '../dicom/parse.js';
+import { readDicomFile } from '../dicom/read-file.js';
+import { Tags, formatTag } from '../dicom/tag.js';
+import { writePart10File } from '../dicom/write-file.js';
+import { deidentify, instanceUids } from '../deid/deidentify.js';
+import { patientIdentity } from '../deid/patient-identity.js';
+import type { Profile } from '../deid/profile.js';
+import type { ProjectSecrets, ProjectStore } from '../store/project-store.js';
+import type { Outcome } from './outcome.js';
+
+export interface ProjectContext {
+  readonly name: string;
+  readonly profile: Profile;
+  readonly secrets: ProjectSecrets;
+  readonly store: ProjectStore;
+  readonly detectors: readonly Detector[];
+  readonly outbox: string;
+}
+
+const MEDIA_DIRECTORY_CLASS = '1.2.840.10008.1.3.10';
+
+/** A reason safe to record: our own errors name tags and offsets; system errors only their code. */
+export function safeReason(prefix: string, e: unknown): string {
+  if (e instanceof DicomParseError) return e.message;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return `${prefix} (${code ?? (e instanceof Error ? e.name : 'error')})`;
+}
+
+/**
+ * Reads one input, decides its outcome and, when it is clean, writes the de-identified instance
+ * to the outbox as `<pseudonym>/<study>/<series>/<instance>.dcm` (new UIDs only, no input names).
+ * Moving or copying the input itself is the caller's job.
+ */
+export async function processInstance(inputPath: string, ctx: ProjectContext): Promise<Outcome> {
+  let file;
+  try {
+    file = await readDicomFile(inputPath);
+  } catch (e) {
+    return { kind: 'failed', reason: safeReason('cannot read the input', e) };
+  }
+  if (asciiValue(file.meta, Tags.MediaStorageSOPClassUID) === MEDIA_DIRECTORY_CLASS) {
+    return { kind: 'failed', reason: 'DICOMDIR: a media index, not an instance; nothing to de-identify' };
+  }
+  const uids = instanceUids(file.dataset);
+  if ('missing' in uids) return { kind: 'failed', reason: `missing or invalid required UID ${formatTag(uids.missing)}` };
+
+  const findings = await runDetectors(ctx.detectors, file.dataset);
+  if (findings.length > 0) {
+    return { kind: 'quarantined', reason: findings.map((f) => f.rule).join(', '), findings };
+  }
+
+  // Durable before any output carries it (store invariant).
+  const pseudonym = await ctx.store.pseudonymFor(ctx.name, patientIdentity(file.dataset));
+  const result = deidentify(file.dataset, ctx.profile, { pseudonym, ...ctx.secrets });
+  const out = instanceUids(result.dataset);
+  if ('missing' in out) return { kind: 'failed', reason: `de-identified instance lacks ${formatTag(out.missing)}` };
+
+  const outputPath = join(ctx.outbox, pseudonym, out.studyInstanceUid, out.seriesInstanceUid, `${out.sopInstanceUid}.dcm`);
+  try {
+    await writePart10File(outputPath, {
+      meta: buildFileMeta(out.sopClassUid, out.sopInstanceUid, file.transferSyntax.uid),
+      dataset: result.dataset, transferSyntax: file.transferSyntax, sourcePath: file.sourcePath,
+    });
+  } catch (e) {
+    return { kind: 'failed', reason: safeReason('cannot write the output', e) };
+  }
+  return { kind: 'delivered', outputPath, pseudonym };
+}

@@ -1,0 +1,108 @@
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Low } from 'lowdb';
+import type { PatientIdentity } from '../deid/patient-identity.js';
+import { SecureJsonFile, StoreError } from './secure-json-file.js';
+import { acquireStoreLock } from './store-lock.js';
+import { type ProjectState, type StoreData, emptyStore } from './store-schema.js';
+
+export interface ProjectSetup {
+  readonly name: string;
+  readonly prefix: string;
+  /** A fixed shift; when absent a new project draws one from `shiftRange`. */
+  readonly dateShiftDays?: number;
+  readonly shiftRange: readonly [number, number];
+}
+
+/** What the engine needs from the store for one project. */
+export interface ProjectSecrets {
+  readonly dateShiftDays: number;
+  readonly uidSecret: Buffer;
+}
+
+export const DEFAULT_SHIFT_RANGE: readonly [number, number] = [-730, -30];
+const PSEUDONYM_WIDTH = 3;
+
+/**
+ * The project state: pseudonym crosswalk, date shifts, UID secrets. One writer process (a lock
+ * file); every change is on disk (fsync) before the method that made it returns.
+ */
+export class ProjectStore {
+  private constructor(private readonly db: Low<StoreData>, private readonly release: () => Promise<void>) {}
+
+  static async open(path: string): Promise<ProjectStore> {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const release = await acquireStoreLock(path);
+    try {
+      const db = new Low<StoreData>(new SecureJsonFile(path), emptyStore());
+      await db.read();
+      return new ProjectStore(db, release);
+    } catch (e) {
+      await release();
+      throw e;
+    }
+  }
+
+  /** Reads a store without taking the writer's lock (for status). */
+  static async readSnapshot(path: string): Promise<StoreData> {
+    return (await new SecureJsonFile(path).read()) ?? emptyStore();
+  }
+
+  get data(): Readonly<StoreData> {
+    return this.db.data;
+  }
+
+  /** Creates the project on first use; afterwards its prefix and shift may not change. */
+  async ensureProject(setup: ProjectSetup): Promise<ProjectSecrets> {
+    let project = this.db.data.projects[setup.name];
+    if (project) {
+      if (project.prefix !== setup.prefix) {
+        throw new StoreError(`project '${setup.name}' has prefix '${project.prefix}' in the store, not '${setup.prefix}'; a project's prefix cannot change`);
+      }
+      if (setup.dateShiftDays !== undefined && setup.dateShiftDays !== project.dateShiftDays) {
+        throw new StoreError(`project '${setup.name}' already shifts dates by a stored amount that differs from the one given; a project's shift cannot change`);
+      }
+    } else {
+      const [lo, hi] = setup.shiftRange;
+      if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi) || (lo === 0 && hi === 0)) {
+        throw new StoreError(`date-shift range [${lo}, ${hi}] is not a range of whole days other than 0`);
+      }
+      let shift = setup.dateShiftDays;
+      while (shift === undefined || (setup.dateShiftDays === undefined && shift === 0)) shift = randomInt(lo, hi + 1);
+      project = {
+        prefix: setup.prefix, dateShiftDays: shift, uidSecret: randomBytes(32).toString('hex'),
+        nextIndex: 1, createdAt: new Date().toISOString(), patients: {},
+      };
+      this.db.data.projects[setup.name] = project;
+      await this.db.write();
+    }
+    return { dateShiftDays: project.dateShiftDays, uidSecret: Buffer.from(project.uidSecret, 'hex') };
+  }
+
+  private project(name: string): ProjectState {
+    const p = this.db.data.projects[name];
+    if (!p) throw new StoreError(`unknown project '${name}'`);
+    return p;
+  }
+
+  /** The patient's pseudonym, assigned and durably stored on first sight. */
+  async pseudonymFor(projectName: string, identity: PatientIdentity): Promise<string> {
+    const project = this.project(projectName);
+    const key = createHash('sha256').update(identity.key).digest('hex');
+    const known = project.patients[key];
+    if (known) return known.pseudonym;
+    const pseudonym = `${project.prefix}${String(project.nextIndex).padStart(PSEUDONYM_WIDTH, '0')}`;
+    project.patients[key] = {
+      pseudonym, patientId: identity.patientId, issuerOfPatientId: identity.issuerOfPatientId,
+      patientName: identity.patientName, birthDate: identity.birthDate, firstSeen: new Date().toISOString(),
+    };
+    project.nextIndex += 1;
+    await this.db.write();
+    return pseudonym;
+  }
+
+  async close(): Promise<void> {
+    await this.release();
+  }
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+export const STORE_FORMAT_VERSION = 1;
+
+/** One patient in a project's crosswalk. It holds the original identifiers: the store is PHI. */
+export const patientEntrySchema = z.object({
+  pseudonym: z.string().min(1),
+  patientId: z.string(),
+  issuerOfPatientId: z.string(),
+  patientName: z.string(),
+  birthDate: z.string(),
+  firstSeen: z.string(),
+});
+
+export const projectStateSchema = z.object({
+  prefix: z.string().min(1),
+  dateShiftDays: z.number().int(),
+  /** 32 random bytes, hex: the key of the UID remapping. */
+  uidSecret: z.string().regex(/^[0-9a-f]{64}$/),
+  nextIndex: z.number().int().min(1),
+  createdAt: z.string(),
+  /** Keyed by SHA-256 of the patient's identity key. */
+  patients: z.record(z.string(), patientEntrySchema),
+});
+
+export const storeSchema = z.object({
+  formatVersion: z.literal(STORE_FORMAT_VERSION),
+  projects: z.record(z.string(), projectStateSchema),
+});
+
+export type PatientEntry = z.infer<typeof patientEntrySchema>;
+export type ProjectState = z.infer<typeof projectStateSchema>;
+export type StoreData = z.infer<typeof storeSchema>;
+
+export const emptyStore = (): StoreData => ({ formatVersion: STORE_FORMAT_VERSION, projects: {} });
