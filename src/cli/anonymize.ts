@@ -31,13 +31,14 @@ export interface AnonymizeSummary {
 export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary> {
   const profile = resolveProfile(req.options);
   const files = await collectInputs(req.inputs);
-  await mkdir(req.out, { recursive: true });
-  await mkdir(req.quarantine, { recursive: true, mode: 0o700 });
-  await mkdir(req.failed, { recursive: true, mode: 0o700 });
+  // The store first: a run that cannot use it must leave nothing behind.
   const store = await ProjectStore.open(req.storePath);
   const counts = { delivered: 0, quarantined: 0, failed: 0 };
   const pseudonyms = new Set<string>();
   try {
+    await mkdir(req.out, { recursive: true });
+    await mkdir(req.quarantine, { recursive: true, mode: 0o700 });
+    await mkdir(req.failed, { recursive: true, mode: 0o700 });
     const secrets = await store.ensureProject({
       name: req.project, prefix: req.prefix, shiftRange: DEFAULT_SHIFT_RANGE,
       ...(req.shiftDays === undefined ? {} : { dateShiftDays: req.shiftDays }),

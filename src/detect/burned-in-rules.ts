@@ -33,8 +33,9 @@ export const DEFAULT_BURNED_IN_RULES: readonly BurnedInRule[] = [
     sopClassUidPrefix: ['1.2.840.10008.5.1.4.1.1.7'], unlessBurnedInAnnotationNo: true,
   },
   {
-    name: 'screen-save', reason: 'ImageType marks a screen save or secondary image',
-    imageType: ['SCREEN SAVE', 'SECONDARY'], unlessBurnedInAnnotationNo: true,
+    // Not SECONDARY: reformats and MPRs carry it routinely and are no more likely to hold text.
+    name: 'screen-save', reason: 'ImageType marks a screen save',
+    imageType: ['SCREEN SAVE'], unlessBurnedInAnnotationNo: true,
   },
   {
     name: 'encapsulated-document', reason: 'encapsulated documents (PDF, CDA, STL) cannot be cleaned',
