@@ -22,7 +22,8 @@ export function patientIdentity(dataset: readonly DataElement[]): PatientIdentit
   };
   const patientId = text(Tags.PatientID);
   const issuerOfPatientId = text(Tags.IssuerOfPatientID);
-  const patientName = text(Tags.PatientName);
+  // Empty trailing components ('Wang^XiaoDong=王^小東=') carry nothing: drop them, as readers do.
+  const patientName = text(Tags.PatientName).replace(/[=^]+$/u, '');
   const birthDate = asciiValue(dataset, Tags.PatientBirthDate) ?? '';
   let key: string;
   if (patientId !== '') key = JSON.stringify(['id', issuerOfPatientId, patientId]);
