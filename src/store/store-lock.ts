@@ -29,7 +29,7 @@ export async function acquireStoreLock(storePath: string): Promise<() => Promise
         throw new StoreError(`cannot create lock ${lockPath} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
       }
       const pid = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
         throw new StoreError(`${storePath} is in use by process ${pid}; one writer at a time`);
       }
       await rm(lockPath, { force: true }); // stale
