@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { createBurnedInRuleDetector, DEFAULT_BURNED_IN_RULES } from '../detect/burned-in-rules.js';
+import { type BurnedInRule, createBurnedInRuleDetector, DEFAULT_BURNED_IN_RULES } from '../detect/burned-in-rules.js';
 import { resolveProfile, type SupportedOption } from '../deid/profile.js';
 import { processInstance } from '../pipeline/process-instance.js';
 import { assertNever } from '../pipeline/outcome.js';
@@ -16,7 +16,10 @@ export interface AnonymizeRequest {
   readonly project: string;
   readonly storePath: string;
   readonly shiftDays?: number;
+  readonly shiftRange?: readonly [number, number];
   readonly options: readonly SupportedOption[];
+  /** Replaces the default burned-in rules. */
+  readonly burnedInRules?: readonly BurnedInRule[];
 }
 
 export interface AnonymizeSummary {
@@ -40,12 +43,12 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
     await mkdir(req.quarantine, { recursive: true, mode: 0o700 });
     await mkdir(req.failed, { recursive: true, mode: 0o700 });
     const secrets = await store.ensureProject({
-      name: req.project, prefix: req.prefix, shiftRange: DEFAULT_SHIFT_RANGE,
+      name: req.project, prefix: req.prefix, shiftRange: req.shiftRange ?? DEFAULT_SHIFT_RANGE,
       ...(req.shiftDays === undefined ? {} : { dateShiftDays: req.shiftDays }),
     });
     const ctx = {
       name: req.project, profile, secrets, store, outbox: req.out,
-      detectors: [createBurnedInRuleDetector(DEFAULT_BURNED_IN_RULES)],
+      detectors: [createBurnedInRuleDetector(req.burnedInRules ?? DEFAULT_BURNED_IN_RULES)],
     };
     for (const file of files) {
       const outcome = await processInstance(file, ctx);

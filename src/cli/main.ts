@@ -2,7 +2,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { StoreError } from '../store/secure-json-file.js';
 import { anonymize } from './anonymize.js';
-import { OPTION_NAMES, parseOptionNames } from './profile-options.js';
+import { type AnonymizeFlags, anonymizeRequest } from './anonymize-request.js';
+import { ConfigError } from '../config/load-config.js';
+import { OPTION_NAMES } from '../config/option-names.js';
+import { UsageError } from '../config/usage-error.js';
 
 const PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$/;
 
@@ -30,21 +33,17 @@ program
   .command('anonymize')
   .description('de-identify files and folders (recursively) once; inputs are left in place')
   .argument('<input...>', 'files or folders')
-  .requiredOption('--out <dir>', 'outbox: <pseudonym>/<study>/<series>/<instance>.dcm')
-  .requiredOption('--quarantine <dir>', 'suspected burned-in PHI: original + JSON sidecar')
-  .requiredOption('--failed <dir>', 'unreadable inputs: original + JSON sidecar')
-  .requiredOption('--prefix <prefix>', 'pseudonym prefix, e.g. ILIAC_CT_ gives ILIAC_CT_001', parsePrefix)
-  .requiredOption('--store <file>', 'project store (pseudonym crosswalk, date shift, UID secret)')
-  .option('--project <name>', 'project name in the store (default: the prefix without a trailing _ or -)')
+  .option('--config <file>', 'take the project\'s folders, prefix, store and options from a config file (.js, .mjs, .json)')
+  .option('--out <dir>', 'outbox: <pseudonym>/<study>/<series>/<instance>.dcm')
+  .option('--quarantine <dir>', 'suspected burned-in PHI: original + JSON sidecar')
+  .option('--failed <dir>', 'unreadable inputs: original + JSON sidecar')
+  .option('--prefix <prefix>', 'pseudonym prefix, e.g. ILIAC_CT_ gives ILIAC_CT_001', parsePrefix)
+  .option('--store <file>', 'project store (pseudonym crosswalk, date shift, UID secret)')
+  .option('--project <name>', 'project name (default: the prefix without a trailing _ or -; with --config, its only project)')
   .option('--shift-days <n>', 'date shift in days for a new project (default: drawn once and stored)', parseShift)
   .option('--option <name>', `profile option, repeatable: ${[...OPTION_NAMES.keys()].join(', ')}`, collect, [])
-  .action(async (inputs: string[], o: { out: string; quarantine: string; failed: string; prefix: string; store: string; project?: string; shiftDays?: number; option: string[] }) => {
-    const options = parseOptionNames(o.option);
-    const summary = await anonymize({
-      inputs, out: o.out, quarantine: o.quarantine, failed: o.failed, prefix: o.prefix,
-      project: o.project ?? o.prefix.replace(/[_-]+$/, ''), storePath: o.store, options,
-      ...(o.shiftDays === undefined ? {} : { shiftDays: o.shiftDays }),
-    });
+  .action(async (inputs: string[], flags: AnonymizeFlags) => {
+    const summary = await anonymize(await anonymizeRequest(inputs, flags));
     process.stdout.write(
       `deid-agent anonymize: ${summary.inputs} input(s) settled\n` +
       `  delivered    ${summary.delivered}\n  quarantined  ${summary.quarantined}\n  failed       ${summary.failed}\n` +
@@ -56,9 +55,10 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   // Store and option errors carry no input values; anything else is reported by name and code only.
-  const message = e instanceof StoreError || (e instanceof Error && e.message.startsWith('unknown profile option')) || (e instanceof Error && e.message.startsWith('options '))
+  const ours = e instanceof StoreError || e instanceof ConfigError || e instanceof UsageError;
+  const message = ours
     ? e.message
-    : `run failed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).name ?? 'error'}`;
+    : `run failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).name ?? 'error'}): an input, folder or store path could not be used`;
   process.stderr.write(`deid-agent: ${message}\n`);
-  process.exitCode = e instanceof StoreError ? 3 : 1;
+  process.exitCode = e instanceof StoreError ? 3 : e instanceof UsageError || e instanceof ConfigError ? 2 : 1;
 }

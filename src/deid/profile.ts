@@ -1,3 +1,4 @@
+import { UsageError } from '../config/usage-error.js';
 import { elementOf, groupOf, tagKey, type Tag } from '../dicom/tag.js';
 import { PROFILE_PATTERN_ROWS, PROFILE_REVISION, PROFILE_ROWS } from './rules/confidentiality-profile.generated.js';
 import type { BasicCode, ProfileOption, ProfileRow } from './rules/profile-row.js';
@@ -37,7 +38,7 @@ export interface Profile {
 export function resolveProfile(chosen: readonly SupportedOption[]): Profile {
   const options = new Set(chosen);
   if (options.has('retainLongFullDates') && options.has('retainLongModifiedDates')) {
-    throw new Error('options retainLongFullDates and retainLongModifiedDates exclude each other');
+    throw new UsageError('options retain-long-full-dates and retain-long-modified-dates exclude each other');
   }
   if (!options.has('retainLongFullDates')) options.add('retainLongModifiedDates');
   return { options };

@@ -1,4 +1,5 @@
 import { SUPPORTED_OPTIONS, type SupportedOption } from '../deid/profile.js';
+import { UsageError } from './usage-error.js';
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace('u-i-ds', 'uids');
 
@@ -11,7 +12,7 @@ export function parseOptionNames(values: readonly string[]): SupportedOption[] {
     const name = raw.trim();
     if (name === '') continue;
     const option = OPTION_NAMES.get(name) ?? SUPPORTED_OPTIONS.find((o) => o === name);
-    if (!option) throw new Error(`unknown profile option '${name}'; known: ${[...OPTION_NAMES.keys()].join(', ')}`);
+    if (!option) throw new UsageError(`unknown profile option '${name}'; known: ${[...OPTION_NAMES.keys()].join(', ')}`);
     out.push(option);
   }
   return out;

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { OPTION_NAMES } from './option-names.js';
+
+const burnedInRuleSchema = z.object({
+  name: z.string().min(1),
+  reason: z.string().min(1),
+  modality: z.array(z.string()).optional(),
+  sopClassUidPrefix: z.array(z.string()).optional(),
+  imageType: z.array(z.string()).optional(),
+  manufacturer: z.array(z.string()).optional(),
+  modelName: z.array(z.string()).optional(),
+  unlessBurnedInAnnotationNo: z.boolean().optional(),
+}).strict();
+
+const prefix = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$/, 'letters, digits, _ and - only, at most 41 characters');
+
+export const projectConfigSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . and - only'),
+  prefix,
+  inbox: z.string().min(1),
+  outbox: z.string().min(1),
+  quarantine: z.string().min(1),
+  failed: z.string().min(1),
+  /** A fixed shift in days; when absent one is drawn from dateShiftRange the first time. */
+  dateShiftDays: z.number().int().refine((n) => n !== 0, 'must not be 0 (use the retain-long-full-dates option to keep dates)').optional(),
+  dateShiftRange: z.tuple([z.number().int(), z.number().int()]).refine(([a, b]) => a <= b, 'must be [low, high]').optional(),
+  /** Profile options by their CLI names, e.g. "retain-patient-characteristics". */
+  options: z.array(z.string().refine((o) => OPTION_NAMES.has(o), { message: `unknown option; known: ${[...OPTION_NAMES.keys()].join(', ')}` })).optional(),
+  /** Replaces the default burned-in rules when given. */
+  burnedInRules: z.array(burnedInRuleSchema).optional(),
+  concurrency: z.number().int().min(1).max(64).optional(),
+}).strict();
+
+export const configSchema = z.object({
+  store: z.string().min(1),
+  projects: z.array(projectConfigSchema).min(1),
+}).strict().superRefine((c, ctx) => {
+  const seen = new Set<string>();
+  for (const [i, p] of c.projects.entries()) {
+    if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['projects', i, 'name'], message: `duplicate project name '${p.name}'` });
+    seen.add(p.name);
+  }
+});
+
+/** The shape of watch.config.ts and of --config files (.js, .mjs, .json). */
+export type DeidConfig = z.input<typeof configSchema>;
+export type ProjectConfig = z.infer<typeof projectConfigSchema>;
+export type ValidConfig = z.infer<typeof configSchema>;
