@@ -3,7 +3,7 @@ import { type BurnedInRule, createBurnedInRuleDetector, DEFAULT_BURNED_IN_RULES 
 import { resolveProfile, type SupportedOption } from '../deid/profile.js';
 import { processInstance } from '../pipeline/process-instance.js';
 import { assertNever } from '../pipeline/outcome.js';
-import { settleCopy } from '../pipeline/settle-copy.js';
+import { settleAside } from '../pipeline/settle-aside.js';
 import { DEFAULT_SHIFT_RANGE, ProjectStore } from '../store/project-store.js';
 import { collectInputs } from './collect-inputs.js';
 
@@ -57,10 +57,10 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
           pseudonyms.add(outcome.pseudonym);
           break;
         case 'quarantined':
-          await settleCopy(file, req.quarantine, outcome, req.project);
+          await settleAside(file, req.quarantine, outcome, req.project, 'copy');
           break;
         case 'failed':
-          await settleCopy(file, req.failed, outcome, req.project);
+          await settleAside(file, req.failed, outcome, req.project, 'copy');
           break;
         default:
           assertNever(outcome);

@@ -2,6 +2,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { StoreError } from '../store/secure-json-file.js';
 import { anonymize } from './anonymize.js';
+import { DEFAULT_CONFIG } from './default-config.js';
+import { startCommand } from './start.js';
+import { formatStatuses, projectStatuses } from './status.js';
 import { type AnonymizeFlags, anonymizeRequest } from './anonymize-request.js';
 import { ConfigError } from '../config/load-config.js';
 import { OPTION_NAMES } from '../config/option-names.js';
@@ -49,6 +52,24 @@ program
       `  delivered    ${summary.delivered}\n  quarantined  ${summary.quarantined}\n  failed       ${summary.failed}\n` +
       `  patients     ${summary.patients}\n`,
     );
+  });
+
+program
+  .command('start')
+  .description('run the watch agent: every project\'s inbox is settled into outbox, quarantine or failed')
+  .option('--config <file>', 'config file (.js, .mjs, .json); default: the embedded watch.config.ts', DEFAULT_CONFIG)
+  .action(async (o: { config: string }) => {
+    await startCommand(o.config);
+  });
+
+program
+  .command('status')
+  .description('per project: received, delivered, quarantined, failed, pending, last activity (works while the agent runs)')
+  .option('--config <file>', 'config file; default: the embedded watch.config.ts', DEFAULT_CONFIG)
+  .option('--json', 'print JSON')
+  .action(async (o: { config: string; json?: boolean }) => {
+    const rows = await projectStatuses(o.config);
+    process.stdout.write(o.json ? `${JSON.stringify(rows, null, 2)}\n` : formatStatuses(rows));
   });
 
 try {

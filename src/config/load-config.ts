@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { configSchema, type ValidConfig } from './schema.js';
+import { configSchema, type ResolvedConfig } from './schema.js';
 
 export class ConfigError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -34,7 +34,7 @@ async function loadRaw(file: string): Promise<unknown> {
  * Loads and validates a config file. Relative paths resolve against the working directory. A
  * problem is reported with the key that has it, e.g. `projects.0.prefix: letters, digits…`.
  */
-export async function loadConfig(file: string): Promise<ValidConfig> {
+export async function loadConfig(file: string): Promise<ResolvedConfig> {
   const parsed = configSchema.safeParse(await loadRaw(file));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
@@ -45,6 +45,8 @@ export async function loadConfig(file: string): Promise<ValidConfig> {
     store: resolve(c.store),
     projects: c.projects.map((p) => ({
       ...p, inbox: resolve(p.inbox), outbox: resolve(p.outbox), quarantine: resolve(p.quarantine), failed: resolve(p.failed),
+      // Beside the inbox by default, so that claiming (a rename) stays on one file system.
+      work: resolve(p.work ?? join(dirname(resolve(p.inbox)), `.deid-work-${p.name}`)),
     })),
   };
 }

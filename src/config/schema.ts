@@ -28,7 +28,17 @@ export const projectConfigSchema = z.object({
   options: z.array(z.string().refine((o) => OPTION_NAMES.has(o), { message: `unknown option; known: ${[...OPTION_NAMES.keys()].join(', ')}` })).optional(),
   /** Replaces the default burned-in rules when given. */
   burnedInRules: z.array(burnedInRuleSchema).optional(),
+  /** Files in flight at once (default: the number of CPUs). */
   concurrency: z.number().int().min(1).max(64).optional(),
+  /** The agent's work area; must be on the inbox's file system (claims are renames). */
+  work: z.string().min(1).optional(),
+  watch: z.object({
+    /** Poll the inbox instead of relying on change events: for SMB/NFS shares. */
+    usePolling: z.boolean().optional(),
+    pollIntervalMs: z.number().int().min(50).optional(),
+    /** A file is taken once its size and mtime have not changed for this long (default 2000). */
+    stabilityMs: z.number().int().min(0).optional(),
+  }).strict().optional(),
 }).strict();
 
 export const configSchema = z.object({
@@ -46,3 +56,10 @@ export const configSchema = z.object({
 export type DeidConfig = z.input<typeof configSchema>;
 export type ProjectConfig = z.infer<typeof projectConfigSchema>;
 export type ValidConfig = z.infer<typeof configSchema>;
+
+/** A loaded config: paths absolute, the work area decided. */
+export type ResolvedProjectConfig = ProjectConfig & { readonly work: string };
+export interface ResolvedConfig {
+  readonly store: string;
+  readonly projects: readonly ResolvedProjectConfig[];
+}

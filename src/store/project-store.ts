@@ -5,7 +5,7 @@ import { Low } from 'lowdb';
 import type { PatientIdentity } from '../deid/patient-identity.js';
 import { SecureJsonFile, StoreError } from './secure-json-file.js';
 import { acquireStoreLock } from './store-lock.js';
-import { type ProjectState, type StoreData, emptyStore } from './store-schema.js';
+import { type ProjectState, type StoreData, emptyStats, emptyStore } from './store-schema.js';
 
 export interface ProjectSetup {
   readonly name: string;
@@ -29,7 +29,18 @@ const PSEUDONYM_WIDTH = 3;
  * file); every change is on disk (fsync) before the method that made it returns.
  */
 export class ProjectStore {
+  /** Writes run one after another: two overlapping renames could otherwise land out of order. */
+  private writing: Promise<void> = Promise.resolve();
+  private statsTimer: NodeJS.Timeout | undefined;
+
   private constructor(private readonly db: Low<StoreData>, private readonly release: () => Promise<void>) {}
+
+  /** Persists the current state; resolves when it (or a later state) is on disk. */
+  private persist(): Promise<void> {
+    const next = this.writing.then(() => this.db.write());
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
 
   static async open(path: string): Promise<ProjectStore> {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -72,10 +83,10 @@ export class ProjectStore {
       while (shift === undefined || (setup.dateShiftDays === undefined && shift === 0)) shift = randomInt(lo, hi + 1);
       project = {
         prefix: setup.prefix, dateShiftDays: shift, uidSecret: randomBytes(32).toString('hex'),
-        nextIndex: 1, createdAt: new Date().toISOString(), patients: {},
+        nextIndex: 1, createdAt: new Date().toISOString(), patients: {}, stats: emptyStats(),
       };
       this.db.data.projects[setup.name] = project;
-      await this.db.write();
+      await this.persist();
     }
     return { dateShiftDays: project.dateShiftDays, uidSecret: Buffer.from(project.uidSecret, 'hex') };
   }
@@ -98,11 +109,28 @@ export class ProjectStore {
       patientName: identity.patientName, birthDate: identity.birthDate, firstSeen: new Date().toISOString(),
     };
     project.nextIndex += 1;
-    await this.db.write();
+    await this.persist();
     return pseudonym;
   }
 
+  /** Counts an input as received or settled; written within a second, and at close. */
+  record(projectName: string, event: 'received' | 'delivered' | 'quarantined' | 'failed'): void {
+    const stats = this.project(projectName).stats;
+    stats[event] += 1;
+    stats.lastActivity = new Date().toISOString();
+    this.statsTimer ??= setTimeout(() => {
+      this.statsTimer = undefined;
+      void this.persist().catch(() => undefined); // retried by the next change or at close
+    }, 1000);
+  }
+
   async close(): Promise<void> {
-    await this.release();
+    if (this.statsTimer) clearTimeout(this.statsTimer);
+    this.statsTimer = undefined;
+    try {
+      await this.persist();
+    } finally {
+      await this.release();
+    }
   }
 }

@@ -12,6 +12,17 @@ export const patientEntrySchema = z.object({
   firstSeen: z.string(),
 });
 
+/** Counters for `deid-agent status`; not durability-critical, flushed within a second. */
+export const projectStatsSchema = z.object({
+  received: z.number().int().min(0),
+  delivered: z.number().int().min(0),
+  quarantined: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  lastActivity: z.string().nullable(),
+});
+
+export const emptyStats = (): z.infer<typeof projectStatsSchema> => ({ received: 0, delivered: 0, quarantined: 0, failed: 0, lastActivity: null });
+
 export const projectStateSchema = z.object({
   prefix: z.string().min(1),
   dateShiftDays: z.number().int(),
@@ -21,6 +32,7 @@ export const projectStateSchema = z.object({
   createdAt: z.string(),
   /** Keyed by SHA-256 of the patient's identity key. */
   patients: z.record(z.string(), patientEntrySchema),
+  stats: projectStatsSchema.default(emptyStats),
 });
 
 export const storeSchema = z.object({
@@ -30,6 +42,7 @@ export const storeSchema = z.object({
 
 export type PatientEntry = z.infer<typeof patientEntrySchema>;
 export type ProjectState = z.infer<typeof projectStateSchema>;
+export type ProjectStats = z.infer<typeof projectStatsSchema>;
 export type StoreData = z.infer<typeof storeSchema>;
 
 export const emptyStore = (): StoreData => ({ formatVersion: STORE_FORMAT_VERSION, projects: {} });

@@ -1,0 +1,176 @@
+import { lstat, mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { createBurnedInRuleDetector, DEFAULT_BURNED_IN_RULES } from '../detect/burned-in-rules.js';
+import type { ResolvedProjectConfig } from '../config/schema.js';
+import { parseOptionNames } from '../config/option-names.js';
+import { resolveProfile } from '../deid/profile.js';
+import { type Logger, pathHash } from '../log/logger.js';
+import { InboxWatcher } from '../sources/inbox-watcher.js';
+import { WorkArea } from '../sources/work-area.js';
+import { expandZip, isZip, ZipRefused } from '../sources/zip-archive.js';
+import { DEFAULT_SHIFT_RANGE, type ProjectStore } from '../store/project-store.js';
+import { assertNever, type Outcome } from './outcome.js';
+import { type ProjectContext, processInstance, safeReason } from './process-instance.js';
+import { settleAside } from './settle-aside.js';
+import { TaskPool } from './task-pool.js';
+
+/** A unit of work: a file still in the inbox (to claim first) or one already claimed. */
+type Job = { readonly inbox: string } | { readonly claimed: string };
+
+const DEFAULT_STABILITY_MS = 2000;
+
+/**
+ * One project's agent: watches the inbox, claims stable files into the work area, and settles each
+ * exactly once into outbox, quarantine or failed. Crash-safe: claims survive in the work area and
+ * are resumed at start; outputs are named by new UIDs, so a redone claim replaces, never duplicates.
+ */
+export class ProjectRunner {
+  private readonly workArea: WorkArea;
+  private readonly pool: TaskPool<Job>;
+  private watcher: InboxWatcher | undefined;
+  private ctx: ProjectContext | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepingFolders = false;
+
+  constructor(private readonly project: ResolvedProjectConfig, private readonly store: ProjectStore, private readonly log: Logger, cpus: number) {
+    this.workArea = new WorkArea(project.work);
+    this.pool = new TaskPool(project.concurrency ?? cpus, (job) => this.runJob(job));
+  }
+
+  async start(): Promise<{ recovered: number }> {
+    const p = this.project;
+    await mkdir(p.inbox, { recursive: true });
+    await mkdir(p.outbox, { recursive: true });
+    await mkdir(p.quarantine, { recursive: true, mode: 0o700 });
+    await mkdir(p.failed, { recursive: true, mode: 0o700 });
+    await this.workArea.init();
+    const secrets = await this.store.ensureProject({
+      name: p.name, prefix: p.prefix, shiftRange: p.dateShiftRange ?? DEFAULT_SHIFT_RANGE,
+      ...(p.dateShiftDays === undefined ? {} : { dateShiftDays: p.dateShiftDays }),
+    });
+    this.ctx = {
+      name: p.name, profile: resolveProfile(parseOptionNames(p.options ?? [])), secrets, store: this.store,
+      detectors: [createBurnedInRuleDetector(p.burnedInRules ?? DEFAULT_BURNED_IN_RULES)], outbox: p.outbox,
+    };
+    const recovered = await this.workArea.recover();
+    for (const claimed of recovered) this.pool.push({ claimed });
+    this.watcher = new InboxWatcher({
+      inbox: p.inbox, usePolling: p.watch?.usePolling ?? false, pollIntervalMs: p.watch?.pollIntervalMs ?? 1000,
+      stabilityMs: p.watch?.stabilityMs ?? DEFAULT_STABILITY_MS,
+    }, (path) => this.pool.push({ inbox: path }), this.log);
+    await this.watcher.start();
+    const every = Math.max(1000, p.watch?.stabilityMs ?? DEFAULT_STABILITY_MS);
+    this.sweepTimer = setInterval(() => {
+      if (this.sweepingFolders) return;
+      this.sweepingFolders = true;
+      void this.sweepEmptyFolders().finally(() => { this.sweepingFolders = false; });
+    }, every);
+    return { recovered: recovered.length };
+  }
+
+  /** Stops watching and claiming; files in flight finish, unclaimed ones stay in the inbox. */
+  async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.watcher?.close();
+    await this.pool.stop();
+  }
+
+  private async runJob(job: Job): Promise<void> {
+    let claimed: string;
+    if ('inbox' in job) {
+      const c = await this.workArea.claim(job.inbox).catch((e: unknown) => {
+        this.log.error({ project: this.project.name, input: pathHash(job.inbox), code: (e as NodeJS.ErrnoException).code }, 'cannot claim');
+        return undefined;
+      });
+      if (!c) return;
+      claimed = c;
+      this.log.info({ project: this.project.name, input: pathHash(relative(this.project.inbox, job.inbox)), claim: basename(c) }, 'claimed');
+    } else {
+      claimed = job.claimed;
+    }
+    try {
+      await this.handle(claimed);
+    } catch (e) {
+      // Never lose a claim to an unexpected error: it goes to failed with what can be said safely.
+      this.log.error({ project: this.project.name, claim: basename(claimed), code: (e as NodeJS.ErrnoException).code }, 'unexpected error');
+      await this.settle(claimed, { kind: 'failed', reason: safeReason('internal error', e) }).catch(() => undefined);
+    }
+  }
+
+  private async handle(claimed: string): Promise<void> {
+    const st = await lstat(claimed);
+    if (st.isSymbolicLink()) {
+      this.store.record(this.project.name, 'received');
+      await this.settle(claimed, { kind: 'failed', reason: 'symbolic link: not followed' });
+      return;
+    }
+    if (await isZip(claimed)) {
+      await this.expand(claimed);
+      return;
+    }
+    // Archives are containers: their entries are counted, not the archive.
+    this.store.record(this.project.name, 'received');
+    await this.settle(claimed, await processInstance(claimed, this.ctx as ProjectContext));
+  }
+
+  private async expand(archive: string): Promise<void> {
+    const staging = this.workArea.stagingDirFor(archive);
+    let entries: number;
+    try {
+      entries = await expandZip(archive, staging);
+    } catch (e) {
+      if (!(e instanceof ZipRefused)) throw e;
+      this.store.record(this.project.name, 'received');
+      await this.settle(archive, { kind: 'failed', reason: e.message });
+      return;
+    }
+    await rm(archive); // its entries are in the complete staging folder now
+    const claims = await this.workArea.releaseStaging(staging);
+    this.log.info({ project: this.project.name, claim: basename(archive), entries }, 'archive expanded');
+    for (const claimed of claims) this.pool.push({ claimed });
+  }
+
+  private async settle(claimed: string, outcome: Outcome): Promise<void> {
+    const p = this.project;
+    switch (outcome.kind) {
+      case 'delivered':
+        await rm(claimed, { force: true });
+        this.log.info({ project: p.name, claim: basename(claimed), outcome: 'delivered', pseudonym: outcome.pseudonym }, 'settled');
+        break;
+      case 'quarantined':
+        await settleAside(claimed, p.quarantine, outcome, p.name, 'move');
+        this.log.warn({ project: p.name, claim: basename(claimed), outcome: 'quarantined', reason: outcome.reason }, 'settled');
+        break;
+      case 'failed':
+        await settleAside(claimed, p.failed, outcome, p.name, 'move');
+        this.log.warn({ project: p.name, claim: basename(claimed), outcome: 'failed', reason: outcome.reason }, 'settled');
+        break;
+      default:
+        assertNever(outcome);
+    }
+    this.store.record(p.name, outcome.kind);
+  }
+
+  /** Removes study folders a drop left empty, once they have been still for the stability time. */
+  private async sweepEmptyFolders(): Promise<void> {
+    const stabilityMs = this.project.watch?.stabilityMs ?? DEFAULT_STABILITY_MS;
+    const visit = async (dir: string): Promise<boolean> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return false;
+      }
+      let empty = true;
+      for (const e of entries) {
+        if (e.isDirectory() && (await visit(join(dir, e.name)))) continue;
+        empty = false;
+      }
+      if (!empty || dir === this.project.inbox) return false;
+      const st = await stat(dir).catch(() => undefined);
+      if (!st || Date.now() - st.mtimeMs < stabilityMs) return false; // may still be filling
+      return rmdir(dir).then(() => true, () => false);
+    };
+    await visit(this.project.inbox);
+  }
+}

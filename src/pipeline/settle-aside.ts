@@ -1,0 +1,63 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeAtomically } from '../fs/atomic-write.js';
+import { TOOL_NAME } from '../deid/provenance.js';
+import type { Outcome } from './outcome.js';
+
+async function sha256Of(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export interface SettledAside {
+  readonly path: string;
+  readonly sidecarPath: string;
+}
+
+/** 'copy' leaves the input where it is (one-shot runs); 'move' takes a claimed file. */
+export type SettleMode = 'copy' | 'move';
+
+async function moveInto(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    // Another file system: a durable copy first, then the claim goes.
+    await writeAtomically(to, createReadStream(from) as AsyncIterable<Buffer>, 0o600);
+    await rm(from);
+  }
+}
+
+/**
+ * Puts an input aside in the quarantine or failed folder, byte-identical, named by its content
+ * hash (never by its input name, which may hold a patient's name), with a JSON sidecar that says
+ * why. The same input settled twice lands on the same name. The sidecar is written first, so a
+ * crash in between leaves the input to be settled again, never a file without its reason.
+ * Mode 0600: these are originals, full of PHI. A symbolic link is moved as the link itself,
+ * never followed.
+ */
+export async function settleAside(inputPath: string, dir: string, outcome: Exclude<Outcome, { kind: 'delivered' }>, project: string, mode: SettleMode): Promise<SettledAside> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const st = await lstat(inputPath);
+  const isLink = st.isSymbolicLink();
+  const sha256 = isLink ? undefined : await sha256Of(inputPath);
+  const name = sha256 ? sha256.slice(0, 32) : `link-${randomBytes(8).toString('hex')}`;
+  const path = join(dir, `${name}${isLink ? '' : outcome.kind === 'quarantined' ? '.dcm' : '.bin'}`);
+  const sidecarPath = join(dir, `${name}.json`);
+  const sidecar = {
+    outcome: outcome.kind,
+    reason: outcome.reason,
+    ...(outcome.kind === 'quarantined' ? { findings: outcome.findings } : {}),
+    project,
+    settledAt: new Date().toISOString(),
+    input: isLink ? { symbolicLink: true } : { sha256, bytes: st.size },
+    tool: TOOL_NAME,
+  };
+  await writeAtomically(sidecarPath, [Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`)], 0o600);
+  if (mode === 'move') await moveInto(inputPath, path);
+  else await writeAtomically(path, createReadStream(inputPath) as AsyncIterable<Buffer>, 0o600);
+  return { path, sidecarPath };
+}

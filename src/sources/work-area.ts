@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Marks a staging folder whose archive was fully expanded (and so may be deleted). */
+export const COMPLETE_MARKER = '.complete';
+const STAGING_SUFFIX = '.x';
+
+/**
+ * The agent's private area for one project, on the inbox's file system. A file is claimed by an
+ * atomic rename into it before anything reads it, so no other worker (and no researcher's
+ * re-copy) can touch it; after a crash, whatever is here is the to-do list.
+ */
+export class WorkArea {
+  constructor(readonly dir: string) {}
+
+  async init(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Claim names carry no input name (it may hold a patient's name): a time-ordered random id. */
+  private newName(): string {
+    return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
+  }
+
+  /** Moves `path` into the work area; undefined when it vanished first. */
+  async claim(path: string): Promise<string | undefined> {
+    const target = join(this.dir, this.newName());
+    try {
+      await rename(path, target);
+      return target;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  /** Where an archive claim expands: named after it, so recovery can tell which archive is done. */
+  stagingDirFor(archiveClaim: string): string {
+    return `${archiveClaim}${STAGING_SUFFIX}`;
+  }
+
+  /** Moves every expanded file of a completed staging folder into the work area as claims. */
+  async releaseStaging(staging: string): Promise<string[]> {
+    const claims: string[] = [];
+    for (const name of (await readdir(staging)).sort()) {
+      if (name === COMPLETE_MARKER) continue;
+      const target = join(this.dir, this.newName());
+      await rename(join(staging, name), target);
+      claims.push(target);
+    }
+    await rm(staging, { recursive: true, force: true });
+    return claims;
+  }
+
+  /**
+   * The claims left by a previous run, oldest first. A completed expansion is released and its
+   * archive deleted; an interrupted one is discarded (its archive is still here, expanded again).
+   */
+  async recover(): Promise<string[]> {
+    const claims: string[] = [];
+    for (const name of (await readdir(this.dir)).sort()) {
+      const path = join(this.dir, name);
+      if (name.startsWith('.')) {
+        await rm(path, { recursive: true, force: true }); // a temporary file of an interrupted write
+      } else if (name.endsWith(STAGING_SUFFIX)) {
+        const complete = await stat(join(path, COMPLETE_MARKER)).then(() => true, () => false);
+        if (complete) {
+          await rm(path.slice(0, -STAGING_SUFFIX.length), { force: true });
+          claims.push(...(await this.releaseStaging(path)));
+        } else {
+          await rm(path, { recursive: true, force: true });
+        }
+      }
+    }
+    // Second pass: the remaining files (archives whose expansion completed are gone by now).
+    for (const name of (await readdir(this.dir)).sort()) {
+      if (!name.startsWith('.') && !name.endsWith(STAGING_SUFFIX) && !claims.includes(join(this.dir, name))) claims.push(join(this.dir, name));
+    }
+    return claims;
+  }
+}
