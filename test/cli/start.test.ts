@@ -106,6 +106,27 @@ describe('deid-agent start (the watch agent)', () => {
     await agent.stop();
   });
 
+  it('works in polling mode (for SMB/NFS shares, where change events do not arrive)', async () => {
+    const d = writeProjectConfig(join(root, 'poll'), { watch: { usePolling: true, pollIntervalMs: 100, stabilityMs: 400 } });
+    const agent = await startAgent(d);
+    mkdirSync(join(d.inbox, 'study'), { recursive: true });
+    copyFileSync(join(SAMPLES, 'study-a-ct-1.dcm'), join(d.inbox, 'study', 'a.dcm'));
+    copyFileSync(join(SAMPLES, 'study-d-sc-burned-in.dcm'), join(d.inbox, 'b.dcm'));
+    await waitFor(() => settledCount(d).outbox === 1 && settledCount(d).quarantine === 1, 15_000, 'polling to settle both');
+    await agent.stop();
+  });
+
+  it('ignores temporary and hidden names until they are renamed', async () => {
+    const d = writeProjectConfig(join(root, 'tmpnames'));
+    const agent = await startAgent(d);
+    for (const name of ['x.dcm.part', 'y.tmp', '~$z.dcm', '.hidden.dcm', 'download.crdownload']) copyFileSync(join(SAMPLES, 'study-a-ct-1.dcm'), join(d.inbox, name));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(settledCount(d)).toMatchObject({ outbox: 0, inbox: 5, work: 0 });
+    renameSync(join(d.inbox, 'x.dcm.part'), join(d.inbox, 'x.dcm'));
+    await waitFor(() => settledCount(d).outbox === 1, 10_000, 'the renamed file');
+    await agent.stop();
+  });
+
   it('processes files that arrived while it was down, and settles a burst of 2,000 files with bounded memory', async () => {
     const d = writeProjectConfig(join(root, 'burst'), { concurrency: 2 });
     writeInstances(join(d.inbox, 'early'), 50);
