@@ -12,6 +12,24 @@ const burnedInRuleSchema = z.object({
   unlessBurnedInAnnotationNo: z.boolean().optional(),
 }).strict();
 
+const aeTitle = z.string().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, '1 to 16 printable ASCII characters, no backslash').refine((s) => s.trim() !== '', 'must not be blank');
+
+/** A DICOM destination that de-identified instances are pushed to by C-STORE. */
+export const forwardConfigSchema = z.object({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  calledAET: aeTitle,
+  callingAET: aeTitle.default('DEIDAGENT'),
+  tls: z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional(), rejectUnauthorized: z.boolean().optional() }).strict().optional(),
+  /** Keep retrying a refused connection, rejected association, abort or timeout for this long (default 7 days). */
+  retryForHours: z.number().positive().default(168),
+  /** Backoff between attempts: doubles from the first delay up to the longest. */
+  firstRetryDelayMs: z.number().int().min(10).default(5_000),
+  maxRetryDelayMs: z.number().int().min(10).default(600_000),
+  /** Instances per association. */
+  batchSize: z.number().int().min(1).max(10_000).default(100),
+}).strict();
+
 const prefix = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$/, 'letters, digits, _ and - only, at most 41 characters');
 
 export const projectConfigSchema = z.object({
@@ -32,6 +50,8 @@ export const projectConfigSchema = z.object({
   concurrency: z.number().int().min(1).max(64).optional(),
   /** The agent's work area; must be on the inbox's file system (claims are renames). */
   work: z.string().min(1).optional(),
+  /** Push results by C-STORE as well (the outbox copy is written first). */
+  forward: forwardConfigSchema.optional(),
   watch: z.object({
     /** Poll the inbox instead of relying on change events: for SMB/NFS shares. */
     usePolling: z.boolean().optional(),
@@ -55,6 +75,7 @@ export const configSchema = z.object({
 /** The shape of watch.config.ts and of --config files (.js, .mjs, .json). */
 export type DeidConfig = z.input<typeof configSchema>;
 export type ProjectConfig = z.infer<typeof projectConfigSchema>;
+export type ForwardConfig = z.infer<typeof forwardConfigSchema>;
 export type ValidConfig = z.infer<typeof configSchema>;
 
 /** A loaded config: paths absolute, the work area decided. */

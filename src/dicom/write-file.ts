@@ -3,7 +3,8 @@ import { writeAtomically } from '../fs/atomic-write.js';
 import { deflateRawSync } from 'node:zlib';
 import type { DataElement } from './dataset.js';
 import type { TransferSyntax } from './transfer-syntax.js';
-import { type Chunk, serializeDataset, serializeFileMeta } from './write.js';
+import type { Encoding } from './transfer-syntax.js';
+import { type Chunk, serializeDataset, serializeFileMeta, swapWords } from './write.js';
 
 export interface Part10Output {
   readonly meta: readonly DataElement[];
@@ -11,6 +12,8 @@ export interface Part10Output {
   readonly transferSyntax: TransferSyntax;
   /** The file that `bulk` elements' byte ranges refer to. */
   readonly sourcePath: string;
+  /** How the values were read, when it differs from `transferSyntax` (byte order changes). */
+  readonly sourceEncoding?: Encoding;
 }
 
 async function* bytesOf(chunks: readonly Chunk[], sourcePath: string): AsyncGenerator<Buffer> {
@@ -18,8 +21,10 @@ async function* bytesOf(chunks: readonly Chunk[], sourcePath: string): AsyncGene
     if (Buffer.isBuffer(c)) {
       yield c;
     } else if (c.length > 0) {
-      // Pixel bytes are copied from the source in bounded chunks, never decoded or held whole.
-      yield* createReadStream(sourcePath, { start: c.offset, end: c.offset + c.length - 1, highWaterMark: 1024 * 1024 });
+      // Pixel bytes are copied from the source in bounded chunks (1 MiB, so word-aligned), never
+      // decoded or held whole; swapped word by word when the byte order changes.
+      const stream = createReadStream(sourcePath, { start: c.offset, end: c.offset + c.length - 1, highWaterMark: 1024 * 1024 });
+      for await (const chunk of stream) yield c.swap ? swapWords(chunk as Buffer, c.swap) : (chunk as Buffer);
     }
   }
 }
@@ -27,7 +32,7 @@ async function* bytesOf(chunks: readonly Chunk[], sourcePath: string): AsyncGene
 /** Writes a valid Part 10 file in the dataset's own transfer syntax, atomically. */
 export async function writePart10File(target: string, out: Part10Output): Promise<void> {
   const header = serializeFileMeta(out.meta);
-  const chunks = serializeDataset(out.dataset, out.transferSyntax);
+  const chunks = serializeDataset(out.dataset, out.transferSyntax, out.sourceEncoding ?? out.transferSyntax);
   if (out.transferSyntax.deflated) {
     // Deflated datasets are read whole (they cannot be seeked), so they are written whole too.
     const parts = chunks.map((c) => {

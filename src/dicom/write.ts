@@ -3,22 +3,41 @@ import { Tags, groupOf, elementOf } from './tag.js';
 import { type Encoding, EXPLICIT_LE, sameEncoding } from './transfer-syntax.js';
 import { hasLongLength, padByteFor } from './vr.js';
 
-/** A serialized dataset: bytes, with top-level pixel data left as a range of the source to stream. */
-export type Chunk = Buffer | { readonly offset: number; readonly length: number };
+/**
+ * A serialized dataset: bytes, with top-level pixel data left as a range of the source to stream.
+ * `swap` is the word size to byte-swap the range by, when the byte order changes.
+ */
+export type Chunk = Buffer | { readonly offset: number; readonly length: number; readonly swap?: number };
+
+/** Word size of each binary VR, for changing byte order (PS3.5 7.3). Text VRs need none. */
+const WORD_SIZE: Record<string, number> = {
+  US: 2, SS: 2, OW: 2, AT: 2, UL: 4, SL: 4, FL: 4, OF: 4, OL: 4, FD: 8, OD: 8, SV: 8, UV: 8, OV: 8,
+};
+
+/** A copy of `value` with every `size`-byte word reversed. */
+export function swapWords(value: Buffer, size: number): Buffer {
+  const out = Buffer.from(value);
+  if (size === 2) out.swap16();
+  else if (size === 4) out.swap32();
+  else if (size === 8) out.swap64();
+  return out;
+}
 
 const UNDEFINED_LENGTH = 0xffffffff;
 
 class Writer {
   readonly chunks: Chunk[] = [];
+  /** Set when the source's byte order differs from the target's: binary values are swapped. */
+  constructor(readonly swapOrder = false) {}
   private pending: Buffer[] = [];
 
   push(b: Buffer): void {
     this.pending.push(b);
   }
 
-  pushRange(offset: number, length: number): void {
+  pushRange(offset: number, length: number, swap?: number): void {
     this.flush();
-    this.chunks.push({ offset, length });
+    this.chunks.push(swap ? { offset, length, swap } : { offset, length });
   }
 
   flush(): void {
@@ -72,7 +91,8 @@ function writeElements(w: Writer, elements: readonly DataElement[], enc: Encodin
 function writeElement(w: Writer, e: DataElement, enc: Encoding): void {
   switch (e.kind) {
     case 'value': {
-      const v = evenValue(e.vr, e.value);
+      const size = w.swapOrder ? WORD_SIZE[e.vr] : undefined;
+      const v = evenValue(e.vr, size && e.value.length % size === 0 ? swapWords(e.value, size) : e.value);
       w.push(elementHeader(e.tag, e.vr, v.length, enc));
       w.push(v);
       return;
@@ -83,7 +103,8 @@ function writeElement(w: Writer, e: DataElement, enc: Encoding): void {
       return;
     case 'bulk':
       w.push(elementHeader(e.tag, e.vr, e.undefinedLength ? UNDEFINED_LENGTH : e.length, enc));
-      w.pushRange(e.offset, e.length);
+      // Encapsulated fragments are always little endian; native OW pixel words change order.
+      w.pushRange(e.offset, e.length, w.swapOrder && !e.undefinedLength ? WORD_SIZE[e.vr] : undefined);
       return;
     case 'sequence': {
       const asUN = e.unEncoding !== undefined && !sameEncoding(e.unEncoding, enc);
@@ -91,7 +112,7 @@ function writeElement(w: Writer, e: DataElement, enc: Encoding): void {
       const itemEnc = asUN && e.unEncoding ? e.unEncoding : enc;
       // A sequence re-labelled UN must use undefined length so readers know to parse it (CP-246).
       const undefinedLength = e.undefinedLength || asUN;
-      const body = e.items.map((item) => serializeItem(item, itemEnc));
+      const body = e.items.map((item) => serializeItem(item, itemEnc, w.swapOrder && !asUN));
       const delimiter = Buffer.concat([tagBytes(0xfffe, 0xe0dd, itemEnc), u32(0, itemEnc)]);
       const length = undefinedLength ? UNDEFINED_LENGTH : body.reduce((n, b) => n + b.length, 0);
       w.push(elementHeader(e.tag, vr, length, enc));
@@ -106,8 +127,8 @@ function writeElement(w: Writer, e: DataElement, enc: Encoding): void {
   }
 }
 
-function serializeItem(item: Item, enc: Encoding): Buffer {
-  const inner = new Writer();
+function serializeItem(item: Item, enc: Encoding, swapOrder: boolean): Buffer {
+  const inner = new Writer(swapOrder);
   writeElements(inner, item.elements, enc);
   inner.flush();
   const content = Buffer.concat(inner.chunks.map((c) => {
@@ -119,9 +140,12 @@ function serializeItem(item: Item, enc: Encoding): Buffer {
   return Buffer.concat([start, content, tagBytes(0xfffe, 0xe00d, enc), u32(0, enc)]);
 }
 
-/** Serializes a dataset in the given encoding; top-level bulk data stays a source range. */
-export function serializeDataset(elements: readonly DataElement[], enc: Encoding): Chunk[] {
-  const w = new Writer();
+/**
+ * Serializes a dataset in the given encoding; top-level bulk data stays a source range. `source`
+ * is the encoding the values were read in, when it differs (binary values change byte order).
+ */
+export function serializeDataset(elements: readonly DataElement[], enc: Encoding, source: Encoding = enc): Chunk[] {
+  const w = new Writer(source.littleEndian !== enc.littleEndian);
   writeElements(w, elements, enc);
   w.flush();
   return w.chunks;

@@ -19,6 +19,8 @@ export interface ProjectContext {
   readonly store: ProjectStore;
   readonly detectors: readonly Detector[];
   readonly outbox: string;
+  /** Called with the new SOP Instance UID and output path before the output is written (durable queueing). */
+  readonly beforeWrite?: (sopInstanceUid: string, outputPath: string) => Promise<void>;
 }
 
 const MEDIA_DIRECTORY_CLASS = '1.2.840.10008.1.3.10';
@@ -60,6 +62,7 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   if ('missing' in out) return { kind: 'failed', reason: `de-identified instance lacks ${formatTag(out.missing)}` };
 
   const outputPath = join(ctx.outbox, pseudonym, out.studyInstanceUid, out.seriesInstanceUid, `${out.sopInstanceUid}.dcm`);
+  await ctx.beforeWrite?.(out.sopInstanceUid, outputPath);
   try {
     await writePart10File(outputPath, {
       meta: buildFileMeta(out.sopClassUid, out.sopInstanceUid, file.transferSyntax.uid),

@@ -13,6 +13,7 @@ import { assertNever, type Outcome } from './outcome.js';
 import { type ProjectContext, processInstance, safeReason } from './process-instance.js';
 import { settleAside } from './settle-aside.js';
 import { TaskPool } from './task-pool.js';
+import { CStoreForwarder } from '../sinks/cstore-forwarder.js';
 
 /** A unit of work: a file still in the inbox (to claim first) or one already claimed. */
 type Job = { readonly inbox: string } | { readonly claimed: string };
@@ -31,6 +32,7 @@ export class ProjectRunner {
   private ctx: ProjectContext | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweepingFolders = false;
+  private forwarder: CStoreForwarder | undefined;
 
   constructor(private readonly project: ResolvedProjectConfig, private readonly store: ProjectStore, private readonly log: Logger, cpus: number) {
     this.workArea = new WorkArea(project.work);
@@ -51,7 +53,12 @@ export class ProjectRunner {
     this.ctx = {
       name: p.name, profile: resolveProfile(parseOptionNames(p.options ?? [])), secrets, store: this.store,
       detectors: [createBurnedInRuleDetector(p.burnedInRules ?? DEFAULT_BURNED_IN_RULES)], outbox: p.outbox,
+      ...(p.forward ? { beforeWrite: (sop: string, path: string) => this.store.enqueueForward(p.name, sop, path) } : {}),
     };
+    if (p.forward) {
+      this.forwarder = new CStoreForwarder(p.name, p.forward, this.store, this.log);
+      this.forwarder.start();
+    }
     const recovered = await this.workArea.recover();
     for (const claimed of recovered) this.pool.push({ claimed });
     this.watcher = new InboxWatcher({
@@ -73,6 +80,7 @@ export class ProjectRunner {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.watcher?.close();
     await this.pool.stop();
+    await this.forwarder?.stop();
   }
 
   private async runJob(job: Job): Promise<void> {

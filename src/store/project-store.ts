@@ -5,7 +5,13 @@ import { Low } from 'lowdb';
 import type { PatientIdentity } from '../deid/patient-identity.js';
 import { SecureJsonFile, StoreError } from './secure-json-file.js';
 import { acquireStoreLock } from './store-lock.js';
-import { type ProjectState, type StoreData, emptyStats, emptyStore } from './store-schema.js';
+import { type ForwardEntry, type ProjectState, type StoreData, emptyStats, emptyStore } from './store-schema.js';
+
+/** What one attempt did for one queued instance. */
+export type ForwardOutcome =
+  | { readonly kind: 'sent' }
+  | { readonly kind: 'failed'; readonly reason: string; readonly status: number | null }
+  | { readonly kind: 'retry'; readonly reason: string; readonly delayMs: number };
 
 export interface ProjectSetup {
   readonly name: string;
@@ -83,7 +89,7 @@ export class ProjectStore {
       while (shift === undefined || (setup.dateShiftDays === undefined && shift === 0)) shift = randomInt(lo, hi + 1);
       project = {
         prefix: setup.prefix, dateShiftDays: shift, uidSecret: randomBytes(32).toString('hex'),
-        nextIndex: 1, createdAt: new Date().toISOString(), patients: {}, stats: emptyStats(),
+        nextIndex: 1, createdAt: new Date().toISOString(), patients: {}, stats: emptyStats(), forwardQueue: {},
       };
       this.db.data.projects[setup.name] = project;
       await this.persist();
@@ -111,6 +117,54 @@ export class ProjectStore {
     project.nextIndex += 1;
     await this.persist();
     return pseudonym;
+  }
+
+  /** Queues an instance for forwarding; on disk before it returns (before the output is written). */
+  async enqueueForward(projectName: string, sopInstanceUid: string, path: string): Promise<void> {
+    const now = new Date().toISOString();
+    this.project(projectName).forwardQueue[sopInstanceUid] = {
+      path, enqueuedAt: now, attempts: 0, nextAttemptAt: now, retryingSince: null, lastError: null, state: 'pending', status: null,
+    };
+    await this.persist();
+  }
+
+  /** Pending instances whose next attempt is due, oldest first. */
+  dueForwards(projectName: string, now: Date, limit: number): Array<[string, ForwardEntry]> {
+    return Object.entries(this.project(projectName).forwardQueue)
+      .filter(([, e]) => e.state === 'pending' && Date.parse(e.nextAttemptAt) <= now.getTime())
+      .sort(([, a], [, b]) => a.enqueuedAt.localeCompare(b.enqueuedAt))
+      .slice(0, limit);
+  }
+
+  /** Applies the results of one forwarding attempt and persists them together. */
+  async settleForwards(projectName: string, results: ReadonlyArray<{ sop: string; outcome: ForwardOutcome }>): Promise<void> {
+    const project = this.project(projectName);
+    const now = new Date();
+    for (const { sop, outcome } of results) {
+      const entry = project.forwardQueue[sop];
+      if (!entry) continue;
+      switch (outcome.kind) {
+        case 'sent':
+          delete project.forwardQueue[sop];
+          project.stats.forwarded += 1;
+          break;
+        case 'failed':
+          Object.assign(entry, { state: 'failed', lastError: outcome.reason, status: outcome.status, attempts: entry.attempts + 1 });
+          break;
+        case 'retry':
+          Object.assign(entry, {
+            attempts: entry.attempts + 1, lastError: outcome.reason, retryingSince: entry.retryingSince ?? now.toISOString(),
+            nextAttemptAt: new Date(now.getTime() + outcome.delayMs).toISOString(),
+          });
+          break;
+        default: {
+          const never: never = outcome;
+          throw new Error(`unknown forward outcome ${JSON.stringify(never)}`);
+        }
+      }
+    }
+    project.stats.lastActivity = now.toISOString();
+    await this.persist();
   }
 
   /** Counts an input as received or settled; written within a second, and at close. */

@@ -18,10 +18,27 @@ export const projectStatsSchema = z.object({
   delivered: z.number().int().min(0),
   quarantined: z.number().int().min(0),
   failed: z.number().int().min(0),
+  /** Instances the forward destination has confirmed (C-STORE success or warning). */
+  forwarded: z.number().int().min(0).default(0),
   lastActivity: z.string().nullable(),
 });
 
-export const emptyStats = (): z.infer<typeof projectStatsSchema> => ({ received: 0, delivered: 0, quarantined: 0, failed: 0, lastActivity: null });
+export const emptyStats = (): z.infer<typeof projectStatsSchema> => ({ received: 0, delivered: 0, quarantined: 0, failed: 0, forwarded: 0, lastActivity: null });
+
+/** One instance waiting to be (or refused from being) forwarded by C-STORE. */
+export const forwardEntrySchema = z.object({
+  /** The de-identified file in the outbox. */
+  path: z.string(),
+  enqueuedAt: z.string(),
+  attempts: z.number().int().min(0),
+  nextAttemptAt: z.string(),
+  /** When the first failed attempt of the current run of failures happened. */
+  retryingSince: z.string().nullable(),
+  lastError: z.string().nullable(),
+  state: z.enum(['pending', 'failed']),
+  /** The DIMSE status of a final failure, when the destination gave one. */
+  status: z.number().int().nullable(),
+});
 
 export const projectStateSchema = z.object({
   prefix: z.string().min(1),
@@ -33,6 +50,8 @@ export const projectStateSchema = z.object({
   /** Keyed by SHA-256 of the patient's identity key. */
   patients: z.record(z.string(), patientEntrySchema),
   stats: projectStatsSchema.default(emptyStats),
+  /** Durable C-STORE queue, keyed by the de-identified SOP Instance UID (sending is idempotent on it). */
+  forwardQueue: z.record(z.string(), forwardEntrySchema).default({}),
 });
 
 export const storeSchema = z.object({
@@ -43,6 +62,7 @@ export const storeSchema = z.object({
 export type PatientEntry = z.infer<typeof patientEntrySchema>;
 export type ProjectState = z.infer<typeof projectStateSchema>;
 export type ProjectStats = z.infer<typeof projectStatsSchema>;
+export type ForwardEntry = z.infer<typeof forwardEntrySchema>;
 export type StoreData = z.infer<typeof storeSchema>;
 
 export const emptyStore = (): StoreData => ({ formatVersion: STORE_FORMAT_VERSION, projects: {} });

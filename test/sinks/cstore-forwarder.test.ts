@@ -1,0 +1,105 @@
+import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentProcess, filesUnder, settledCount, waitFor, writeProjectConfig } from '../helpers/agent-process.js';
+import { PYDICOM_TEST_FILES, SAMPLES, requireCorpus } from '../helpers/corpus.js';
+import { StoreScp, freePort } from '../helpers/dicom-peers.js';
+import { type Description, dcmdump, describe as pydescribe, runCli } from '../helpers/tools.js';
+
+interface ForwardStatus { forwarded: number; pending: number; failed: number; retryingSince: string | null; lastError: string | null }
+const forwardStatus = (config: string): ForwardStatus | undefined =>
+  (JSON.parse(runCli(['status', '--config', config, '--json']).stdout) as Array<{ forward?: ForwardStatus }>)[0]?.forward;
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+async function agentFor(root: string, port: number): Promise<{ agent: AgentProcess; dirs: ReturnType<typeof writeProjectConfig> }> {
+  const dirs = writeProjectConfig(root, { forward: { host: '127.0.0.1', port, calledAET: 'DEST', callingAET: 'DEIDAGENT', firstRetryDelayMs: 200, maxRetryDelayMs: 1000 } });
+  const agent = new AgentProcess(dirs);
+  cleanup.push(() => agent.stop('SIGKILL'));
+  await agent.started();
+  return { agent, dirs };
+}
+
+describe('C-STORE forwarding to dcmtk storescp', () => {
+  const root = mkdtempSync(join(tmpdir(), 'deid-fwd-'));
+
+  it('forwards every delivered instance, de-identified and intact, after writing the outbox copy', async () => {
+    requireCorpus();
+    const port = await freePort();
+    const scp = new StoreScp(port, join(root, 'a-received'));
+    cleanup.push(() => scp.stop());
+    await scp.ready();
+    const { agent, dirs } = await agentFor(join(root, 'a'), port);
+    for (const f of ['study-a-ct-1.dcm', 'study-a-ct-2-implicit.dcm', 'study-a-ct-3-bigendian.dcm', 'study-b-mr-no-patient-id.dcm']) copyFileSync(join(SAMPLES, f), join(dirs.inbox, f));
+    await waitFor(() => readdirSync(scp.dir).length === 4, 30_000, 'storescp to receive 4 instances');
+    await waitFor(() => forwardStatus(dirs.config)?.forwarded === 4, 5000, 'the queue to drain');
+    expect(forwardStatus(dirs.config)).toMatchObject({ pending: 0, failed: 0 });
+    // What arrived is what the outbox holds (same elements, same pixels), and carries no PHI.
+    const outbox = filesUnder(dirs.outbox);
+    const received = readdirSync(scp.dir).map((f) => join(scp.dir, f));
+    const d = pydescribe([...outbox, ...received]);
+    const bySop = (paths: string[]) => new Map(paths.map((p) => [(d[p] as Description).elements.find(([t]) => t === '00080018')?.[2], d[p] as Description]));
+    const sent = bySop(outbox);
+    for (const [sop, got] of bySop(received)) {
+      const want = sent.get(sop);
+      expect(want, `received ${sop}`).toBeDefined();
+      expect(got.elements.map(([p, , v]) => `${p}=${v}`)).toEqual(want?.elements.map(([p, , v]) => `${p}=${v}`));
+      expect(got.pixelSha256).toBe(want?.pixelSha256);
+    }
+    for (const f of received) {
+      const dump = dcmdump(f);
+      expect(dump).toMatch(/\(0010,0010\) PN \[HOLD_00\d\]/);
+      for (const phi of ['Doe', 'MRN12345', 'Roe^John', 'Princeton']) expect(dump).not.toContain(phi);
+    }
+    expect((await agent.stop()).code).toBe(0);
+  });
+
+  it('loses nothing while the destination is down, across an agent restart, and sends each instance once', async () => {
+    const port = await freePort();
+    const first = await agentFor(join(root, 'b'), port);
+    for (const f of ['study-a-ct-1.dcm', 'study-a-ct-2-implicit.dcm', 'study-b-mr-no-patient-id.dcm']) copyFileSync(join(SAMPLES, f), join(first.dirs.inbox, f));
+    await waitFor(() => {
+      const s = forwardStatus(first.dirs.config);
+      return s?.pending === 3 && s.retryingSince !== null;
+    }, 20_000, 'three instances to be retrying');
+    expect(forwardStatus(first.dirs.config)?.lastError).toMatch(/ECONNREFUSED|network error/);
+    expect(settledCount(first.dirs).outbox).toBe(3); // the outbox copy is written first
+    expect((await first.agent.stop()).code).toBe(0);
+
+    const second = new AgentProcess(first.dirs);
+    cleanup.push(() => second.stop('SIGKILL'));
+    await second.started();
+    const scp = new StoreScp(port, join(root, 'b-received'));
+    cleanup.push(() => scp.stop());
+    await scp.ready();
+    await waitFor(() => forwardStatus(first.dirs.config)?.forwarded === 3, 30_000, 'the queue to drain after the restart');
+    await new Promise((r) => setTimeout(r, 1500)); // a duplicate send would show up by now
+    expect(readdirSync(scp.dir)).toHaveLength(3);
+    expect(forwardStatus(first.dirs.config)).toMatchObject({ pending: 0, failed: 0 });
+    expect((await second.stop()).code).toBe(0);
+  });
+
+  it('fails compressed instances a destination that accepts only uncompressed cannot take, with the reason', async () => {
+    const port = await freePort();
+    const scp = new StoreScp(port, join(root, 'c-received')); // storescp's default: uncompressed syntaxes only
+    cleanup.push(() => scp.stop());
+    await scp.ready();
+    const { agent, dirs } = await agentFor(join(root, 'c'), port);
+    copyFileSync(join(PYDICOM_TEST_FILES, 'MR_small_jp2klossless.dcm'), join(dirs.inbox, 'a.dcm'));
+    copyFileSync(join(PYDICOM_TEST_FILES, 'CT_small.dcm'), join(dirs.inbox, 'b.dcm'));
+    await waitFor(() => {
+      const s = forwardStatus(dirs.config);
+      return s?.forwarded === 1 && s.failed === 1;
+    }, 30_000, 'one forwarded, one failed');
+    expect(forwardStatus(dirs.config)?.lastError).toContain('accepts none of the offered transfer syntaxes');
+    expect(readdirSync(scp.dir)).toHaveLength(1);
+    expect(settledCount(dirs).outbox).toBe(2); // both still delivered to the outbox
+    const status = runCli(['status', '--config', dirs.config]).stdout;
+    expect(status).toContain('HOLD → DEST@127.0.0.1');
+    await agent.stop();
+  });
+});
