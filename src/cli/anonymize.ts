@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { clearTemporaries } from '../fs/atomic-write.js';
 import { type BurnedInRule, createBurnedInRuleDetector, DEFAULT_BURNED_IN_RULES } from '../detect/burned-in-rules.js';
 import { resolveProfile, type SupportedOption } from '../deid/profile.js';
 import { processInstance } from '../pipeline/process-instance.js';
@@ -42,6 +43,7 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
     await mkdir(req.out, { recursive: true });
     await mkdir(req.quarantine, { recursive: true, mode: 0o700 });
     await mkdir(req.failed, { recursive: true, mode: 0o700 });
+    for (const root of [req.out, req.quarantine, req.failed]) await clearTemporaries(root);
     const secrets = await store.ensureProject({
       name: req.project, prefix: req.prefix, shiftRange: req.shiftRange ?? DEFAULT_SHIFT_RANGE,
       ...(req.shiftDays === undefined ? {} : { dateShiftDays: req.shiftDays }),

@@ -14,6 +14,8 @@ export interface Part10Output {
   readonly sourcePath: string;
   /** How the values were read, when it differs from `transferSyntax` (byte order changes). */
   readonly sourceEncoding?: Encoding;
+  /** Where the temporary file goes (same file system as the target); default beside it. */
+  readonly tmpDir?: string;
 }
 
 async function* bytesOf(chunks: readonly Chunk[], sourcePath: string): AsyncGenerator<Buffer> {
@@ -39,11 +41,11 @@ export async function writePart10File(target: string, out: Part10Output): Promis
       if (Buffer.isBuffer(c)) return c;
       throw new Error('a deflated dataset has no streamed ranges');
     });
-    await writeAtomically(target, [header, deflateRawSync(Buffer.concat(parts))]);
+    await writeAtomically(target, [header, deflateRawSync(Buffer.concat(parts))], 0o644, out.tmpDir);
     return;
   }
   await writeAtomically(target, (async function* () {
     yield header;
     yield* bytesOf(chunks, out.sourcePath);
-  })());
+  })(), 0o644, out.tmpDir);
 }

@@ -12,14 +12,29 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+/** The folder of temporary files under a root the agent writes to (outbox, quarantine, failed). */
+export const temporariesOf = (root: string): string => join(root, TEMPORARIES);
+const TEMPORARIES = '.deid-tmp';
+
 /**
- * Writes `bytes` to `target` so that `target` is either absent or complete: a temporary name in
- * the same directory, fsync, rename, fsync of the directory.
+ * Empties a root's temporary folder: only one agent writes to a root, so at its start anything
+ * there is left over from a write a crash interrupted.
  */
-export async function writeAtomically(target: string, bytes: AsyncIterable<Buffer> | Iterable<Buffer>, mode = 0o644): Promise<void> {
+export async function clearTemporaries(root: string): Promise<void> {
+  await rm(temporariesOf(root), { recursive: true, force: true });
+  await mkdir(temporariesOf(root), { recursive: true, mode: 0o700 });
+}
+
+/**
+ * Writes `bytes` to `target` so that `target` is either absent or complete: a temporary file
+ * (in `tmpDir`, on the same file system, or beside the target), fsync, rename, fsync of the
+ * target's directory.
+ */
+export async function writeAtomically(target: string, bytes: AsyncIterable<Buffer> | Iterable<Buffer>, mode = 0o644, tmpDir?: string): Promise<void> {
   const dir = dirname(target);
   await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  if (tmpDir) await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+  const tmp = join(tmpDir ?? dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, 'wx', mode);
   try {
     for await (const b of bytes) await fh.write(b);

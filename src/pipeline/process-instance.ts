@@ -6,6 +6,7 @@ import { DicomParseError } from '../dicom/parse.js';
 import { readDicomFile } from '../dicom/read-file.js';
 import { Tags, formatTag } from '../dicom/tag.js';
 import { writePart10File } from '../dicom/write-file.js';
+import { temporariesOf } from '../fs/atomic-write.js';
 import { deidentify, instanceUids } from '../deid/deidentify.js';
 import { patientIdentity } from '../deid/patient-identity.js';
 import type { Profile } from '../deid/profile.js';
@@ -67,6 +68,7 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
     await writePart10File(outputPath, {
       meta: buildFileMeta(out.sopClassUid, out.sopInstanceUid, file.transferSyntax.uid),
       dataset: result.dataset, transferSyntax: file.transferSyntax, sourcePath: file.sourcePath,
+      tmpDir: temporariesOf(ctx.outbox),
     });
   } catch (e) {
     return { kind: 'failed', reason: safeReason('cannot write the output', e) };

@@ -13,6 +13,7 @@ import { assertNever, type Outcome } from './outcome.js';
 import { type ProjectContext, processInstance, safeReason } from './process-instance.js';
 import { settleAside } from './settle-aside.js';
 import { TaskPool } from './task-pool.js';
+import { clearTemporaries } from '../fs/atomic-write.js';
 import { CStoreForwarder } from '../sinks/cstore-forwarder.js';
 
 /** A unit of work: a file still in the inbox (to claim first) or one already claimed. */
@@ -46,6 +47,7 @@ export class ProjectRunner {
     await mkdir(p.quarantine, { recursive: true, mode: 0o700 });
     await mkdir(p.failed, { recursive: true, mode: 0o700 });
     await this.workArea.init();
+    for (const root of [p.outbox, p.quarantine, p.failed]) await clearTemporaries(root);
     const secrets = await this.store.ensureProject({
       name: p.name, prefix: p.prefix, shiftRange: p.dateShiftRange ?? DEFAULT_SHIFT_RANGE,
       ...(p.dateShiftDays === undefined ? {} : { dateShiftDays: p.dateShiftDays }),

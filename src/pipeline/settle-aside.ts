@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeAtomically } from '../fs/atomic-write.js';
+import { temporariesOf, writeAtomically } from '../fs/atomic-write.js';
 import { TOOL_NAME } from '../deid/provenance.js';
 import type { Outcome } from './outcome.js';
 
@@ -20,13 +20,13 @@ export interface SettledAside {
 /** 'copy' leaves the input where it is (one-shot runs); 'move' takes a claimed file. */
 export type SettleMode = 'copy' | 'move';
 
-async function moveInto(from: string, to: string): Promise<void> {
+async function moveInto(from: string, to: string, tmpDir: string): Promise<void> {
   try {
     await rename(from, to);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
     // Another file system: a durable copy first, then the claim goes.
-    await writeAtomically(to, createReadStream(from) as AsyncIterable<Buffer>, 0o600);
+    await writeAtomically(to, createReadStream(from) as AsyncIterable<Buffer>, 0o600, tmpDir);
     await rm(from);
   }
 }
@@ -56,8 +56,9 @@ export async function settleAside(inputPath: string, dir: string, outcome: Exclu
     input: isLink ? { symbolicLink: true } : { sha256, bytes: st.size },
     tool: TOOL_NAME,
   };
-  await writeAtomically(sidecarPath, [Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`)], 0o600);
-  if (mode === 'move') await moveInto(inputPath, path);
-  else await writeAtomically(path, createReadStream(inputPath) as AsyncIterable<Buffer>, 0o600);
+  const tmpDir = temporariesOf(dir);
+  await writeAtomically(sidecarPath, [Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`)], 0o600, tmpDir);
+  if (mode === 'move') await moveInto(inputPath, path, tmpDir);
+  else await writeAtomically(path, createReadStream(inputPath) as AsyncIterable<Buffer>, 0o600, tmpDir);
   return { path, sidecarPath };
 }
