@@ -42,6 +42,7 @@ export async function loadConfig(file: string): Promise<ResolvedConfig> {
   }
   const c = parsed.data;
   return {
+    ...(c.dicom ? { dicom: c.dicom } : {}),
     store: resolve(c.store),
     projects: c.projects.map((p) => ({
       ...p, inbox: resolve(p.inbox), outbox: resolve(p.outbox), quarantine: resolve(p.quarantine), failed: resolve(p.failed),

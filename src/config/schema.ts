@@ -50,6 +50,13 @@ export const projectConfigSchema = z.object({
   concurrency: z.number().int().min(1).max(64).optional(),
   /** The agent's work area; must be on the inbox's file system (claims are renames). */
   work: z.string().min(1).optional(),
+  /** Which associations to the agent's Storage SCP feed this project's pipeline. */
+  listen: z.object({
+    /** Associations calling this AE title come here. */
+    calledAET: aeTitle.optional(),
+    /** Associations to the agent's own AE title from these callers come here. */
+    callingAETs: z.array(aeTitle).optional(),
+  }).strict().optional(),
   /** Push results by C-STORE as well (the outbox copy is written first). */
   forward: forwardConfigSchema.optional(),
   watch: z.object({
@@ -63,6 +70,8 @@ export const projectConfigSchema = z.object({
 
 export const configSchema = z.object({
   store: z.string().min(1),
+  /** The agent's Storage SCP (C-STORE listener, C-ECHO); projects pick associations with `listen`. */
+  dicom: z.object({ aet: aeTitle, port: z.number().int().min(1).max(65535) }).strict().optional(),
   projects: z.array(projectConfigSchema).min(1),
 }).strict().superRefine((c, ctx) => {
   const seen = new Set<string>();
@@ -82,5 +91,6 @@ export type ValidConfig = z.infer<typeof configSchema>;
 export type ResolvedProjectConfig = ProjectConfig & { readonly work: string };
 export interface ResolvedConfig {
   readonly store: string;
+  readonly dicom?: { readonly aet: string; readonly port: number };
   readonly projects: readonly ResolvedProjectConfig[];
 }

@@ -3,6 +3,18 @@ import type { ResolvedConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { ProjectStore } from '../store/project-store.js';
 import { ProjectRunner } from './project-runner.js';
+import { type IncomingAssociation, startStoreScp } from '../dicom/dimse-listener.js';
+
+/**
+ * The project an association feeds: the one whose `listen.calledAET` it calls; otherwise, when
+ * it calls the agent's own AE title, the one listing its calling AE title. Else none (rejected).
+ */
+export function routeAssociation(config: ResolvedConfig, a: IncomingAssociation): string | undefined {
+  const byCalled = config.projects.find((p) => p.listen?.calledAET === a.calledAET);
+  if (byCalled) return byCalled.name;
+  if (a.calledAET !== config.dicom?.aet) return undefined;
+  return config.projects.find((p) => p.listen?.callingAETs?.includes(a.callingAET))?.name;
+}
 
 export interface RunningAgent {
   /** Stops watching, lets files in flight finish (unclaimed ones stay in their inbox), flushes the store. */
@@ -12,22 +24,44 @@ export interface RunningAgent {
 /** Starts every project of a loaded config over one store (the store's single writer). */
 export async function startAgent(config: ResolvedConfig, log: Logger): Promise<RunningAgent> {
   const store = await ProjectStore.open(config.store);
-  const runners: ProjectRunner[] = [];
+  const runners = new Map<string, ProjectRunner>();
+  let listener: { close(): Promise<void> } | undefined;
   try {
     for (const project of config.projects) {
       const runner = new ProjectRunner(project, store, log, availableParallelism());
       const { recovered } = await runner.start();
-      runners.push(runner);
+      runners.set(project.name, runner);
       log.info({ project: project.name, recovered }, 'project watching');
     }
+    if (config.dicom) {
+      const dicom = config.dicom;
+      listener = await startStoreScp({
+        port: dicom.port,
+        route: (a) => {
+          const project = routeAssociation(config, a);
+          const runner = project ? runners.get(project) : undefined;
+          if (runner) {
+            log.info({ callingAET: a.callingAET, calledAET: a.calledAET, project }, 'association');
+            return { dir: runner.incomingDir, accept: (path: string) => runner.acceptIncoming(path) };
+          }
+          // Our own AE title without a project behind the caller: C-ECHO only, storage refused.
+          log.warn({ callingAET: a.callingAET, calledAET: a.calledAET }, a.calledAET === dicom.aet ? 'association for verification only: no project takes this caller' : 'association rejected: no project for it');
+          return a.calledAET === dicom.aet ? 'verification-only' : undefined;
+        },
+        onError: (e) => log.warn({ code: (e as NodeJS.ErrnoException).code ?? e.name }, 'dicom listener error'),
+      });
+      log.info({ aet: dicom.aet, port: dicom.port }, 'dicom listener started');
+    }
   } catch (e) {
-    await Promise.all(runners.map((r) => r.stop()));
+    await listener?.close();
+    await Promise.all([...runners.values()].map((r) => r.stop()));
     await store.close();
     throw e;
   }
   return {
     async stop() {
-      await Promise.all(runners.map((r) => r.stop()));
+      await listener?.close();
+      await Promise.all([...runners.values()].map((r) => r.stop()));
       await store.close();
     },
   };

@@ -77,6 +77,19 @@ export class ProjectRunner {
     return { recovered: recovered.length };
   }
 
+  /** The folder incoming DICOM associations write into (the work area: claims are renames). */
+  get incomingDir(): string {
+    return this.workArea.dir;
+  }
+
+  /** Takes a file received by the Storage SCP as a claim; resolves once it is one. */
+  async acceptIncoming(path: string): Promise<void> {
+    const claimed = await this.workArea.claim(path);
+    if (!claimed) throw new Error('received file vanished');
+    this.log.info({ project: this.project.name, claim: basename(claimed), via: 'dicom' }, 'claimed');
+    this.pool.push({ claimed });
+  }
+
   /** Stops watching and claiming; files in flight finish, unclaimed ones stay in the inbox. */
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
