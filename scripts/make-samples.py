@@ -29,7 +29,7 @@ def code(value, scheme, meaning):
     return c
 
 
-def base(sop_class, sop_uid, study, series, patient, modality, rows=16, cols=16):
+def base(sop_class, sop_uid, study, series, patient, modality, rows=16, cols=16, accession='ACC20240315001'):
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = sop_class
     meta.MediaStorageSOPInstanceUID = sop_uid
@@ -49,7 +49,7 @@ def base(sop_class, sop_uid, study, series, patient, modality, rows=16, cols=16)
     ds.StudyDate, ds.SeriesDate, ds.ContentDate = '20240315', '20240315', '20240315'
     ds.StudyTime, ds.SeriesTime, ds.ContentTime = '101500', '101700', '101702.123'
     ds.AcquisitionDateTime = '20240315101705.250000+0100'
-    ds.AccessionNumber = 'ACC20240315001'
+    ds.AccessionNumber = accession
     ds.StudyID = 'S7781'
     ds.ReferringPhysicianName = 'House^Gregory^^Dr.'
     ds.InstitutionName = 'Princeton Plainsboro Teaching Hospital'
@@ -172,13 +172,13 @@ def main():
     ct3.InstanceNumber = 3
     save(ct3, 'study-a-ct-3-bigendian.dcm', ExplicitVRBigEndian)
 
-    mr = base('1.2.840.10008.5.1.4.1.1.4', ROOT + '.2.1.1', ROOT + '.2', ROOT + '.2.1', john, 'MR')
+    mr = base('1.2.840.10008.5.1.4.1.1.4', ROOT + '.2.1.1', ROOT + '.2', ROOT + '.2.1', john, 'MR', accession='ACC20240316002')
     save(mr, 'study-b-mr-no-patient-id.dcm')
 
-    us = base(US, ROOT + '.3.1.1', ROOT + '.3', ROOT + '.3.1', jane, 'US')
+    us = base(US, ROOT + '.3.1.1', ROOT + '.3', ROOT + '.3.1', jane, 'US', accession='ACC20240317003')
     save(us, 'study-c-us.dcm')
 
-    sc = base(SC, ROOT + '.4.1.1', ROOT + '.4', ROOT + '.4.1', jane, 'OT')
+    sc = base(SC, ROOT + '.4.1.1', ROOT + '.4', ROOT + '.4.1', jane, 'OT', accession='ACC20240318004')
     sc.BurnedInAnnotation = 'YES'
     save(sc, 'study-d-sc-burned-in.dcm')
 

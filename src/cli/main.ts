@@ -4,6 +4,7 @@ import { StoreError } from '../store/secure-json-file.js';
 import { anonymize } from './anonymize.js';
 import { DEFAULT_CONFIG } from './default-config.js';
 import { startCommand } from './start.js';
+import { retrieveCommand } from './retrieve.js';
 import { formatStatuses, projectStatuses } from './status.js';
 import { type AnonymizeFlags, anonymizeRequest } from './anonymize-request.js';
 import { ConfigError } from '../config/load-config.js';
@@ -70,6 +71,17 @@ program
   .action(async (o: { config: string; json?: boolean }) => {
     const rows = await projectStatuses(o.config);
     process.stdout.write(o.json ? `${JSON.stringify(rows, null, 2)}\n` : formatStatuses(rows));
+  });
+
+program
+  .command('retrieve')
+  .description('retrieve the studies of a list of accession numbers from the project\'s PACS now (the running agent does it)')
+  .requiredOption('--project <name>', 'project with pacs and retrieve settings')
+  .requiredOption('--accessions <file>', 'CSV or text file: one accession number per line (first column)')
+  .option('--config <file>', 'config file; default: the embedded watch.config.ts', DEFAULT_CONFIG)
+  .option('--wait <seconds>', 'wait for the report and print it', (v) => Number(v), 0)
+  .action(async (o: { project: string; accessions: string; config: string; wait: number }) => {
+    process.stdout.write(await retrieveCommand(o.config, o.project, o.accessions, o.wait));
   });
 
 try {

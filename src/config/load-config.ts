@@ -48,6 +48,7 @@ export async function loadConfig(file: string): Promise<ResolvedConfig> {
       ...p, inbox: resolve(p.inbox), outbox: resolve(p.outbox), quarantine: resolve(p.quarantine), failed: resolve(p.failed),
       // Beside the inbox by default, so that claiming (a rename) stays on one file system.
       work: resolve(p.work ?? join(dirname(resolve(p.inbox)), `.deid-work-${p.name}`)),
+      ...(p.retrieve ? { retrieve: { ...p.retrieve, requests: resolve(p.retrieve.requests) } } : {}),
     })),
   };
 }

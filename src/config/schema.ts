@@ -57,6 +57,17 @@ export const projectConfigSchema = z.object({
     /** Associations to the agent's own AE title from these callers come here. */
     callingAETs: z.array(aeTitle).optional(),
   }).strict().optional(),
+  /** The PACS to retrieve from (C-FIND, C-MOVE to the agent's listener). */
+  pacs: z.object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    calledAET: aeTitle,
+  }).strict().optional(),
+  /** Accession-number requests: files (.csv, .txt) in `requests`, run at `schedule` (cron); `requests/now/` at once. */
+  retrieve: z.object({
+    schedule: z.string().min(1).refine((c) => c.trim().split(/\s+/).length >= 5, 'a cron expression such as "0 1 * * *"'),
+    requests: z.string().min(1),
+  }).strict().optional(),
   /** Push results by C-STORE as well (the outbox copy is written first). */
   forward: forwardConfigSchema.optional(),
   watch: z.object({
@@ -76,6 +87,8 @@ export const configSchema = z.object({
 }).strict().superRefine((c, ctx) => {
   const seen = new Set<string>();
   for (const [i, p] of c.projects.entries()) {
+    if (p.retrieve && !p.pacs) ctx.addIssue({ code: 'custom', path: ['projects', i, 'retrieve'], message: 'needs projects.' + i + '.pacs' });
+    if (p.pacs && !c.dicom) ctx.addIssue({ code: 'custom', path: ['projects', i, 'pacs'], message: 'C-MOVE needs the agent\'s listener: set dicom { aet, port }' });
     if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['projects', i, 'name'], message: `duplicate project name '${p.name}'` });
     seen.add(p.name);
   }

@@ -3,6 +3,7 @@ import type { ResolvedConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { ProjectStore } from '../store/project-store.js';
 import { ProjectRunner } from './project-runner.js';
+import { PacsRetrieval } from '../sources/pacs-retrieval.js';
 import { type IncomingAssociation, startStoreScp } from '../dicom/dimse-listener.js';
 
 /**
@@ -13,7 +14,9 @@ export function routeAssociation(config: ResolvedConfig, a: IncomingAssociation)
   const byCalled = config.projects.find((p) => p.listen?.calledAET === a.calledAET);
   if (byCalled) return byCalled.name;
   if (a.calledAET !== config.dicom?.aet) return undefined;
-  return config.projects.find((p) => p.listen?.callingAETs?.includes(a.callingAET))?.name;
+  // A listed caller; else the PACS a project retrieves from (its C-MOVE sub-operations).
+  return config.projects.find((p) => p.listen?.callingAETs?.includes(a.callingAET))?.name
+    ?? config.projects.find((p) => p.pacs?.calledAET === a.callingAET)?.name;
 }
 
 export interface RunningAgent {
@@ -26,6 +29,7 @@ export async function startAgent(config: ResolvedConfig, log: Logger): Promise<R
   const store = await ProjectStore.open(config.store);
   const runners = new Map<string, ProjectRunner>();
   let listener: { close(): Promise<void> } | undefined;
+  const retrievals: PacsRetrieval[] = [];
   try {
     for (const project of config.projects) {
       const runner = new ProjectRunner(project, store, log, availableParallelism());
@@ -51,8 +55,19 @@ export async function startAgent(config: ResolvedConfig, log: Logger): Promise<R
         onError: (e) => log.warn({ code: (e as NodeJS.ErrnoException).code ?? e.name }, 'dicom listener error'),
       });
       log.info({ aet: dicom.aet, port: dicom.port }, 'dicom listener started');
+      for (const p of config.projects) {
+        if (!p.pacs || !p.retrieve) continue;
+        const runner = runners.get(p.name) as ProjectRunner;
+        const retrieval = new PacsRetrieval({
+          project: p.name, pacs: { ...p.pacs, callingAET: dicom.aet }, moveDestination: p.listen?.calledAET ?? dicom.aet,
+          requestsDir: p.retrieve.requests, schedule: p.retrieve.schedule,
+        }, (l) => runner.onSettled(l), log);
+        await retrieval.start();
+        retrievals.push(retrieval);
+      }
     }
   } catch (e) {
+    await Promise.all(retrievals.map((r) => r.stop()));
     await listener?.close();
     await Promise.all([...runners.values()].map((r) => r.stop()));
     await store.close();
@@ -60,6 +75,7 @@ export async function startAgent(config: ResolvedConfig, log: Logger): Promise<R
   }
   return {
     async stop() {
+      await Promise.all(retrievals.map((r) => r.stop()));
       await listener?.close();
       await Promise.all([...runners.values()].map((r) => r.stop()));
       await store.close();

@@ -50,17 +50,18 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   }
   const uids = instanceUids(file.dataset);
   if ('missing' in uids) return { kind: 'failed', reason: `missing or invalid required UID ${formatTag(uids.missing)}` };
+  const sourceStudyUid = uids.studyInstanceUid;
 
   const findings = await runDetectors(ctx.detectors, file.dataset);
   if (findings.length > 0) {
-    return { kind: 'quarantined', reason: findings.map((f) => f.rule).join(', '), findings };
+    return { kind: 'quarantined', reason: findings.map((f) => f.rule).join(', '), findings, sourceStudyUid };
   }
 
   // Durable before any output carries it (store invariant).
   const pseudonym = await ctx.store.pseudonymFor(ctx.name, patientIdentity(file.dataset));
   const result = deidentify(file.dataset, ctx.profile, { pseudonym, ...ctx.secrets });
   const out = instanceUids(result.dataset);
-  if ('missing' in out) return { kind: 'failed', reason: `de-identified instance lacks ${formatTag(out.missing)}` };
+  if ('missing' in out) return { kind: 'failed', reason: `de-identified instance lacks ${formatTag(out.missing)}`, sourceStudyUid };
 
   const outputPath = join(ctx.outbox, pseudonym, out.studyInstanceUid, out.seriesInstanceUid, `${out.sopInstanceUid}.dcm`);
   await ctx.beforeWrite?.(out.sopInstanceUid, outputPath);
@@ -71,7 +72,7 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
       tmpDir: temporariesOf(ctx.outbox),
     });
   } catch (e) {
-    return { kind: 'failed', reason: safeReason('cannot write the output', e) };
+    return { kind: 'failed', reason: safeReason('cannot write the output', e), sourceStudyUid };
   }
-  return { kind: 'delivered', outputPath, pseudonym };
+  return { kind: 'delivered', outputPath, pseudonym, sourceStudyUid };
 }

@@ -172,6 +172,14 @@ export class ProjectRunner {
         assertNever(outcome);
     }
     this.store.record(p.name, outcome.kind);
+    for (const listener of this.settledListeners) listener(outcome);
+  }
+
+  private readonly settledListeners: Array<(o: Outcome) => void> = [];
+
+  /** Tells `listener` of every settled input (PACS retrieval counts its studies with it). */
+  onSettled(listener: (o: Outcome) => void): void {
+    this.settledListeners.push(listener);
   }
 
   /** Removes study folders a drop left empty, once they have been still for the stability time. */

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, createServer } from 'node:net';
 
 /** A free TCP port on loopback (bound, then released for the peer to take). */
 export async function freePort(): Promise<number> {
@@ -14,6 +15,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Resolves once something accepts connections on the loopback port. */
+export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect(port, '127.0.0.1', () => { s.destroy(); r(true); });
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`nothing listens on port ${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** dcmtk's storescp on loopback, writing what it receives to `dir`; stopped by its own PID. */
 export class StoreScp {
   readonly child: ChildProcess;
@@ -25,19 +40,36 @@ export class StoreScp {
     this.exited = new Promise((r) => this.child.on('exit', () => r()));
   }
 
-  /** Resolves once the port accepts connections. */
-  async ready(timeoutMs = 10_000): Promise<void> {
-    const { connect } = await import('node:net');
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const ok = await new Promise<boolean>((r) => {
-        const s = connect(this.port, '127.0.0.1', () => { s.destroy(); r(true); });
-        s.on('error', () => r(false));
-      });
-      if (ok) return;
-      if (Date.now() > end) throw new Error(`storescp did not listen on ${this.port}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  ready(timeoutMs = 10_000): Promise<void> {
+    return waitForPort(this.port, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+    await this.exited;
+  }
+}
+
+/** Orthanc (Debian package) as the PACS: a minimal JSON config, storage in a temp folder. */
+export class OrthancPacs {
+  readonly child: ChildProcess;
+  private readonly exited: Promise<void>;
+
+  constructor(readonly dir: string, readonly port: number, readonly aet: string, modalities: Record<string, [string, string, number]>) {
+    mkdirSync(dir, { recursive: true });
+    const config = join(dir, 'orthanc.json');
+    writeFileSync(config, JSON.stringify({
+      Name: 'deid-agent-test-pacs', StorageDirectory: join(dir, 'db'), IndexDirectory: join(dir, 'db'),
+      DicomAet: aet, DicomPort: port, HttpServerEnabled: false, HttpPort: 0, RemoteAccessAllowed: false,
+      AuthenticationEnabled: false, Plugins: [], DicomCheckCalledAet: false, DicomAlwaysAllowEcho: true,
+      DicomAlwaysAllowStore: true, DicomCheckModalityHost: false, DicomModalities: modalities,
+    }));
+    this.child = spawn('Orthanc', [config], { stdio: 'ignore' });
+    this.exited = new Promise((r) => this.child.on('exit', () => r()));
+  }
+
+  ready(timeoutMs = 20_000): Promise<void> {
+    return waitForPort(this.port, timeoutMs);
   }
 
   async stop(): Promise<void> {

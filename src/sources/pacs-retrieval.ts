@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rename } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { Cron } from 'croner';
+import { findStudiesByAccession, moveStudy, PacsUnavailable, type PacsTarget } from '../dicom/dimse-query.js';
+import { writeAtomically } from '../fs/atomic-write.js';
+import type { Logger } from '../log/logger.js';
+import type { Outcome } from '../pipeline/outcome.js';
+
+/** What became of one accession number of a request. */
+export interface AccessionReport {
+  readonly accession: string;
+  readonly found: boolean;
+  readonly studies: number;
+  readonly received: number;
+  readonly delivered: number;
+  readonly quarantined: number;
+  readonly failed: number;
+  readonly error?: string;
+}
+
+export interface RetrievalOptions {
+  readonly project: string;
+  readonly pacs: PacsTarget;
+  /** The AE title the PACS sends C-MOVE sub-operations to (the agent's listener). */
+  readonly moveDestination: string;
+  readonly requestsDir: string;
+  readonly schedule: string;
+  /** How long to wait for a moved study's instances to be settled by the pipeline. */
+  readonly settleTimeoutMs?: number;
+}
+
+/** Subscribes to the project's settled inputs. */
+export type SettledFeed = (listener: (o: Outcome) => void) => void;
+
+/** Accession numbers from a CSV or text file: the first column, one per line; a header is skipped. */
+export function parseAccessions(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const first = (line.split(/[,;\t]/)[0] ?? '').trim().replace(/^"(.*)"$/, '$1').trim();
+    if (first === '' || first.startsWith('#') || /^accession/i.test(first)) continue;
+    if (!out.includes(first)) out.push(first);
+  }
+  return out;
+}
+
+const REQUEST_FILE = /\.(csv|txt)$/i;
+export const IMMEDIATE_DIR = 'now';
+export const reportPathFor = (requestPath: string): string => `${requestPath}.report.json`;
+
+/**
+ * Retrieves the studies of accession-number requests from a PACS: at the scheduled time every
+ * request file in the requests folder, and at once any file in its `now/` folder. For each
+ * accession: C-FIND at study level, C-MOVE of each study to the agent's own listener (the
+ * received instances go through the project's pipeline), then a report beside the request. A
+ * processed request is renamed `.done`; progress is kept in `<request>.progress.json`, so a
+ * restart resumes a request where it stopped and never runs an accession twice.
+ */
+export class PacsRetrieval {
+  private cron: Cron | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private readonly settledByStudy = new Map<string, { delivered: number; quarantined: number; failed: number }>();
+
+  constructor(private readonly o: RetrievalOptions, onSettled: SettledFeed, private readonly log: Logger) {
+    onSettled((outcome) => {
+      const counts = outcome.sourceStudyUid ? this.settledByStudy.get(outcome.sourceStudyUid) : undefined;
+      if (counts) counts[outcome.kind]++;
+    });
+  }
+
+  async start(): Promise<void> {
+    await mkdir(join(this.o.requestsDir, IMMEDIATE_DIR), { recursive: true });
+    this.cron = new Cron(this.o.schedule, () => this.trigger(false));
+    this.poll = setInterval(() => this.trigger(true), 1000);
+    this.trigger(true); // resume or run what is already waiting in now/
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cron?.stop();
+    if (this.poll) clearInterval(this.poll);
+    await this.running;
+  }
+
+  private trigger(immediateOnly: boolean): void {
+    if (this.running || this.stopped) return;
+    this.running = this.runWaiting(immediateOnly)
+      .catch((e: unknown) => this.log.warn({ project: this.o.project, code: (e as NodeJS.ErrnoException).code ?? (e as Error).name }, 'retrieval pass failed'))
+      .finally(() => { this.running = undefined; });
+  }
+
+  private async requestFiles(dir: string): Promise<string[]> {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    return names.filter((n) => REQUEST_FILE.test(n) && !n.startsWith('.')).sort().map((n) => join(dir, n));
+  }
+
+  private async runWaiting(immediateOnly: boolean): Promise<void> {
+    const immediate = await this.requestFiles(join(this.o.requestsDir, IMMEDIATE_DIR));
+    const scheduled = await this.requestFiles(this.o.requestsDir);
+    // Between scheduled runs, only requests already started (a restart mid-request) resume.
+    const resumable: string[] = [];
+    for (const f of scheduled) if (await readFile(`${f}.progress.json`).then(() => true, () => false)) resumable.push(f);
+    for (const f of [...immediate, ...(immediateOnly ? resumable : scheduled)]) {
+      if (this.stopped) return;
+      await this.runRequest(f);
+    }
+  }
+
+  private async runRequest(requestPath: string): Promise<void> {
+    const accessions = parseAccessions(await readFile(requestPath, 'utf8'));
+    const progressPath = `${requestPath}.progress.json`;
+    const progress: { startedAt: string; done: AccessionReport[] } = await readFile(progressPath, 'utf8')
+      .then((t) => JSON.parse(t) as { startedAt: string; done: AccessionReport[] }, () => ({ startedAt: new Date().toISOString(), done: [] }));
+    const id = createHash('sha256').update(basename(requestPath)).digest('hex').slice(0, 12);
+    this.log.info({ project: this.o.project, request: id, accessions: accessions.length, resumed: progress.done.length }, 'retrieval started');
+    for (const accession of accessions) {
+      if (this.stopped) return;
+      if (progress.done.some((r) => r.accession === accession)) continue;
+      let report: AccessionReport;
+      try {
+        report = await this.retrieveAccession(accession);
+      } catch (e) {
+        if (e instanceof PacsUnavailable) {
+          // The PACS is down: leave the rest for the next pass (progress is kept).
+          this.log.warn({ project: this.o.project, request: id, reason: e.message }, 'retrieval paused: PACS unavailable');
+          return;
+        }
+        report = { accession, found: false, studies: 0, received: 0, delivered: 0, quarantined: 0, failed: 0, error: (e as Error).message };
+      }
+      progress.done.push(report);
+      await writeAtomically(progressPath, [Buffer.from(JSON.stringify(progress))], 0o600);
+    }
+    const totals = progress.done.reduce((t, r) => ({
+      found: t.found + (r.found ? 1 : 0), notFound: t.notFound + (r.found ? 0 : 1), received: t.received + r.received,
+      delivered: t.delivered + r.delivered, quarantined: t.quarantined + r.quarantined, failed: t.failed + r.failed,
+    }), { found: 0, notFound: 0, received: 0, delivered: 0, quarantined: 0, failed: 0 });
+    const report = { project: this.o.project, request: basename(requestPath), startedAt: progress.startedAt, finishedAt: new Date().toISOString(), totals, accessions: progress.done };
+    await writeAtomically(reportPathFor(requestPath), [Buffer.from(`${JSON.stringify(report, null, 2)}\n`)], 0o600);
+    await rename(requestPath, `${requestPath}.done`);
+    await rename(progressPath, `${requestPath}.done.progress.json`).catch(() => undefined);
+    this.log.info({ project: this.o.project, request: id, ...totals }, 'retrieval finished');
+  }
+
+  private async retrieveAccession(accession: string): Promise<AccessionReport> {
+    const studies = await findStudiesByAccession(this.o.pacs, accession);
+    if (studies.length === 0) return { accession, found: false, studies: 0, received: 0, delivered: 0, quarantined: 0, failed: 0 };
+    let received = 0;
+    const counts = { delivered: 0, quarantined: 0, failed: 0 };
+    let error: string | undefined;
+    for (const study of studies) {
+      const settled = { delivered: 0, quarantined: 0, failed: 0 };
+      this.settledByStudy.set(study, settled);
+      try {
+        const r = await moveStudy(this.o.pacs, study, this.o.moveDestination);
+        received += r.completed + r.warnings;
+        if (r.failed > 0 || (r.status !== 0 && (r.status & 0xf000) !== 0xb000)) error = `C-MOVE status 0x${r.status.toString(16)}, ${r.failed} sub-operation(s) failed`;
+        // Every instance received is settled by the pipeline; wait for that before reporting.
+        const end = Date.now() + (this.o.settleTimeoutMs ?? 600_000);
+        while (settled.delivered + settled.quarantined + settled.failed < r.completed + r.warnings && Date.now() < end && !this.stopped) {
+          await new Promise((res) => setTimeout(res, 100));
+        }
+      } finally {
+        this.settledByStudy.delete(study);
+      }
+      counts.delivered += settled.delivered;
+      counts.quarantined += settled.quarantined;
+      counts.failed += settled.failed;
+    }
+    return { accession, found: true, studies: studies.length, received, ...counts, ...(error ? { error } : {}) };
+  }
+}

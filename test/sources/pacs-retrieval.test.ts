@@ -1,0 +1,92 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAccessions } from '../../src/sources/pacs-retrieval.js';
+import { AgentProcess, filesUnder, waitFor, type ProjectDirs } from '../helpers/agent-process.js';
+import { SAMPLES } from '../helpers/corpus.js';
+import { OrthancPacs, freePort } from '../helpers/dicom-peers.js';
+import { describe as pydescribe, runCli, type Description } from '../helpers/tools.js';
+
+interface Report {
+  totals: Record<string, number>;
+  accessions: Array<{ accession: string; found: boolean; studies: number; received: number; delivered: number; quarantined: number; failed: number }>;
+}
+
+describe('parseAccessions', () => {
+  it('takes the first column, skips headers, blanks, comments and repeats', () => {
+    expect(parseAccessions('AccessionNumber,Note\nA1,x\n"A2";y\n\n# c\nA1\r\nA3\t z\n')).toEqual(['A1', 'A2', 'A3']);
+  });
+});
+
+describe('PACS retrieval from Orthanc by accession number', () => {
+  const root = mkdtempSync(join(tmpdir(), 'deid-pacs-'));
+  const project = join(root, 'HOLD');
+  const requests = join(root, 'requests');
+  let pacs: OrthancPacs;
+  let agent: AgentProcess;
+  let config: string;
+
+  beforeAll(async () => {
+    const [pacsPort, listenerPort] = [await freePort(), await freePort()];
+    pacs = new OrthancPacs(join(root, 'orthanc'), pacsPort, 'ORTHANC', { deid: ['DEIDAGENT', '127.0.0.1', listenerPort] });
+    await pacs.ready();
+    const load = spawnSync('storescu', ['-aec', 'ORTHANC', '127.0.0.1', String(pacsPort), ...['study-a-ct-1.dcm', 'study-a-ct-2-implicit.dcm', 'study-a-ct-3-bigendian.dcm',
+      'study-b-mr-no-patient-id.dcm', 'study-c-us.dcm'].map((f) => join(SAMPLES, f))], { encoding: 'utf8' });
+    expect(load.status, load.stderr).toBe(0);
+    config = join(root, 'config.json');
+    writeFileSync(config, JSON.stringify({
+      store: join(root, 'store.json'), dicom: { aet: 'DEIDAGENT', port: listenerPort },
+      projects: [{
+        name: 'HOLD', prefix: 'HOLD_', inbox: join(project, 'inbox'), outbox: join(project, 'outbox'), quarantine: join(project, 'quarantine'),
+        failed: join(project, 'failed'), work: join(project, 'work'), dateShiftDays: -30,
+        pacs: { host: '127.0.0.1', port: pacsPort, calledAET: 'ORTHANC' },
+        retrieve: { schedule: '*/2 * * * * *', requests },
+      }],
+    }));
+    agent = new AgentProcess({ config, log: join(root, 'agent.log') } as ProjectDirs);
+    await agent.started();
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await pacs?.stop();
+  });
+
+  it('retrieves, de-identifies and delivers exactly the present studies, and reports the absent one', async () => {
+    const list = join(root, 'list.csv');
+    writeFileSync(list, 'AccessionNumber\nACC20240315001\nACC20240316002\nACC20240317003\nNOT-THERE-999\n');
+    const r = runCli(['retrieve', '--config', config, '--project', 'HOLD', '--accessions', list, '--wait', '90']);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    const by = Object.fromEntries(report.accessions.map((a) => [a.accession, a]));
+    expect(by.ACC20240315001).toMatchObject({ found: true, studies: 1, received: 3, delivered: 3, quarantined: 0, failed: 0 });
+    expect(by.ACC20240316002).toMatchObject({ found: true, studies: 1, received: 1, delivered: 1 });
+    expect(by.ACC20240317003).toMatchObject({ found: true, received: 1, delivered: 0, quarantined: 1 }); // ultrasound
+    expect(by['NOT-THERE-999']).toMatchObject({ found: false, received: 0 });
+    expect(report.totals).toMatchObject({ found: 3, notFound: 1, received: 5, delivered: 4, quarantined: 1, failed: 0 });
+    const outputs = filesUnder(join(project, 'outbox'));
+    expect(outputs).toHaveLength(4);
+    const d = pydescribe(outputs);
+    for (const o of outputs) {
+      const desc = d[o] as Description;
+      expect(desc.elements.find(([p]) => p === '00100010')?.[2]).toMatch(/^HOLD_00[12]$/);
+      expect(desc.elements.find(([p]) => p === '00080050')?.[2]).toBe(''); // accession number emptied
+    }
+    // The request is processed once: renamed .done, its report beside it.
+    const now = join(requests, 'now');
+    expect(filesUnder(now).some((f) => f.endsWith('.csv.done'))).toBe(true);
+    expect(agent.log()).not.toContain('ACC2024');
+  });
+
+  it('runs request files dropped in the requests folder at the scheduled time', async () => {
+    mkdirSync(requests, { recursive: true });
+    const req = join(requests, 'nightly.txt');
+    writeFileSync(req, 'ACC20240316002\n');
+    await waitFor(() => existsSync(`${req}.report.json`), 30_000, 'the scheduled run');
+    const report = JSON.parse(readFileSync(`${req}.report.json`, 'utf8')) as Report;
+    expect(report.totals).toMatchObject({ found: 1, received: 1, delivered: 1 });
+    expect(existsSync(`${req}.done`)).toBe(true);
+  });
+});
