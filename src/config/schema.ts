@@ -67,6 +67,8 @@ export const projectConfigSchema = z.object({
   retrieve: z.object({
     schedule: z.string().min(1).refine((c) => c.trim().split(/\s+/).length >= 5, 'a cron expression such as "0 1 * * *"'),
     requests: z.string().min(1),
+    /** C-MOVE to the agent's listener (default), or C-GET on the query association. */
+    method: z.enum(['move', 'get']).default('move'),
   }).strict().optional(),
   /** Push results by C-STORE as well (the outbox copy is written first). */
   forward: forwardConfigSchema.optional(),
@@ -88,7 +90,7 @@ export const configSchema = z.object({
   const seen = new Set<string>();
   for (const [i, p] of c.projects.entries()) {
     if (p.retrieve && !p.pacs) ctx.addIssue({ code: 'custom', path: ['projects', i, 'retrieve'], message: 'needs projects.' + i + '.pacs' });
-    if (p.pacs && !c.dicom) ctx.addIssue({ code: 'custom', path: ['projects', i, 'pacs'], message: 'C-MOVE needs the agent\'s listener: set dicom { aet, port }' });
+    if (p.retrieve && p.retrieve.method === 'move' && !c.dicom) ctx.addIssue({ code: 'custom', path: ['projects', i, 'retrieve', 'method'], message: 'C-MOVE needs the agent\'s listener: set dicom { aet, port }, or use method "get"' });
     if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['projects', i, 'name'], message: `duplicate project name '${p.name}'` });
     seen.add(p.name);
   }

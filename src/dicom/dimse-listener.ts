@@ -1,11 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import dimse from 'dcmjs-dimse';
-import { buildFileMeta } from './file-meta.js';
-import { serializeFileMeta } from './write.js';
+import { finishIncomingFile, type IncomingFile, openIncomingFile } from './incoming-file.js';
 
 const { Server, Scp, Dataset, constants, responses } = dimse;
 dimse.log.setLevel('silent');
@@ -38,10 +34,6 @@ const VERIFICATION = '1.2.840.10008.1.1';
 const isStorageClass = (uid: string): boolean =>
   uid.startsWith('1.2.840.10008.5.1.4.1.1.') || uid.startsWith('1.2.840.10008.5.1.4.34.') || uid.startsWith('1.2.840.10008.5.1.4.38.');
 
-interface Incoming {
-  readonly path: string;
-  readonly stream: WriteStream;
-}
 
 /**
  * A Storage SCP that writes each received dataset straight to disk (never parsed by dcmjs, never
@@ -51,7 +43,7 @@ interface Incoming {
 export async function startStoreScp(options: ListenerOptions): Promise<{ close(): Promise<void> }> {
   class DeidScp extends Scp {
     private destination: StoreDestination | undefined;
-    private readonly incoming = new Map<unknown, Incoming>();
+    private readonly incoming = new Map<unknown, IncomingFile>();
 
     override associationRequested(association: dimse.association.Association): void {
       const destination = options.route({ callingAET: association.getCallingAeTitle().trim(), calledAET: association.getCalledAeTitle().trim() });
@@ -84,13 +76,9 @@ export async function startStoreScp(options: ListenerOptions): Promise<{ close()
     }
 
     override createStoreWritableStream(context: dimse.association.PresentationContext, request: dimse.requests.CStoreRequest): Writable {
-      const dir = this.destination?.dir ?? '.';
-      const path = join(dir, `.incoming-${randomBytes(8).toString('hex')}`);
-      const stream = createWriteStream(path, { mode: 0o600 });
-      const meta = buildFileMeta(request.getAffectedSopClassUid(), request.getAffectedSopInstanceUid(), context.getAcceptedTransferSyntaxUid() ?? '');
-      stream.write(serializeFileMeta(meta));
-      this.incoming.set(request, { path, stream });
-      return stream;
+      const file = openIncomingFile(this.destination?.dir ?? '.', request.getAffectedSopClassUid(), request.getAffectedSopInstanceUid(), context.getAcceptedTransferSyntaxUid() ?? '');
+      this.incoming.set(request, file);
+      return file.stream;
     }
 
     override createDatasetFromStoreWritableStream(writable: Writable, context: dimse.association.PresentationContext, callback: (d: dimse.Dataset) => void): void {
@@ -106,12 +94,7 @@ export async function startStoreScp(options: ListenerOptions): Promise<{ close()
       this.incoming.delete(request);
       void (async () => {
         if (!entry || !this.destination) throw new Error('no file for this request');
-        const fh = await open(entry.path, 'r+');
-        try {
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
+        await finishIncomingFile(entry);
         await this.destination.accept(entry.path);
       })().then(
         () => {

@@ -1,6 +1,8 @@
 import dimse from 'dcmjs-dimse';
+import { events } from './dimse-events.js';
+import { finishIncomingFile, type IncomingFile, openIncomingFile } from './incoming-file.js';
 
-const { Client, requests, constants } = dimse;
+const { Client, Dataset, requests, responses, constants, association } = dimse;
 dimse.log.setLevel('silent');
 
 export interface PacsTarget {
@@ -19,15 +21,11 @@ export class PacsUnavailable extends Error {
   }
 }
 
-interface Emitter {
-  on(event: string, listener: (arg: never) => void): unknown;
-}
-const events = (x: unknown): Emitter => x as Emitter;
-
 /** Runs requests over one association; rejects with PacsUnavailable when it cannot be had. */
-async function run(target: PacsTarget, reqs: readonly unknown[]): Promise<void> {
+async function run(target: PacsTarget, reqs: readonly unknown[], prepare?: (client: dimse.Client) => void, afterSend?: (client: dimse.Client) => void): Promise<void> {
   const client = new Client();
   for (const r of reqs) client.addRequest(r as dimse.requests.Request);
+  prepare?.(client);
   let failure: string | undefined;
   await new Promise<void>((resolve) => {
     events(client).on('associationRejected', (r: { result: number; reason: number }) => {
@@ -44,6 +42,7 @@ async function run(target: PacsTarget, reqs: readonly unknown[]): Promise<void> 
     client.send(target.host, target.port, target.callingAET, target.calledAET, {
       connectTimeout: target.timeoutMs ?? 10_000, associationTimeout: target.timeoutMs ?? 60_000, pduTimeout: target.timeoutMs ?? 600_000,
     });
+    afterSend?.(client);
   });
   if (failure) throw new PacsUnavailable(failure);
 }
@@ -86,5 +85,75 @@ export async function moveStudy(target: PacsTarget, studyInstanceUid: string, de
   });
   await run(target, [request]);
   if (!result) throw new PacsUnavailable('C-MOVE ended without a final response');
+  return result;
+}
+
+/** Where C-GET writes the instances it receives, and how it hands each one over. */
+export interface GetDestination {
+  readonly dir: string;
+  accept(path: string): Promise<void>;
+}
+
+// Syntaxes offered for instances coming back by C-GET: uncompressed first, then the common
+// compressed ones, so the PACS can send what it stores without converting it.
+const GET_SYNTAXES = [
+  '1.2.840.10008.1.2.1', '1.2.840.10008.1.2', '1.2.840.10008.1.2.4.70', '1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91',
+  '1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.4.51', '1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.81', '1.2.840.10008.1.2.5',
+];
+
+/**
+ * C-GET of one study: the instances come back on the same association (for PACS that cannot
+ * reach the agent's listener). Each is streamed to disk like a C-STORE to the listener, handed
+ * over, and only then answered with success.
+ */
+export async function getStudy(target: PacsTarget, studyInstanceUid: string, destination: GetDestination): Promise<MoveResult> {
+  const request = requests.CGetRequest.createStudyGetRequest(studyInstanceUid);
+  let result: MoveResult | undefined;
+  events(request).on('response', (response: dimse.responses.CGetResponse) => {
+    const status = response.getStatus();
+    if (status === constants.Status.Pending) return;
+    result = { completed: response.getCompleted() ?? 0, failed: response.getFailures() ?? 0, warnings: response.getWarnings() ?? 0, status };
+  });
+  const incoming = new Map<unknown, IncomingFile>();
+  await run(target, [request], (client) => {
+    // Storage contexts in the SCP role, one per storage class the PACS may hold.
+    for (const uid of Object.values(constants.StorageClass) as string[]) {
+      const context = new association.PresentationContext(0, uid);
+      for (const ts of GET_SYNTAXES) context.addTransferSyntaxUid(ts);
+      context.setUserRole(false);
+      context.setProviderRole(true);
+      client.addAdditionalPresentationContext(context, true);
+    }
+    events(client).on('cStoreRequest', ((req: dimse.requests.CStoreRequest, callback: (r: dimse.responses.CStoreResponse) => void) => {
+      const response = responses.CStoreResponse.fromRequest(req);
+      const file = incoming.get(req);
+      incoming.delete(req);
+      void (async () => {
+        if (!file) throw new Error('no file for this instance');
+        await finishIncomingFile(file);
+        await destination.accept(file.path);
+      })().then(() => {
+        response.setStatus(constants.Status.Success);
+        callback(response);
+      }, () => {
+        response.setStatus(0xa700);
+        callback(response);
+      });
+    }));
+  }, (client) => {
+    // The association's network object exists once send() has run; its store streams are
+    // replaced so a received dataset goes to disk as bytes, never through dcmjs.
+    const network = (client as unknown as { network?: Record<string, unknown> }).network;
+    if (!network) return;
+    network.createStoreWritableStream = (context: dimse.association.PresentationContext, req: dimse.requests.CStoreRequest) => {
+      const file = openIncomingFile(destination.dir, req.getAffectedSopClassUid(), req.getAffectedSopInstanceUid(), context.getAcceptedTransferSyntaxUid() ?? '');
+      incoming.set(req, file);
+      return file.stream;
+    };
+    network.createDatasetFromStoreWritableStream = (_w: unknown, context: dimse.association.PresentationContext, callback: (d: dimse.Dataset) => void) => {
+      callback(new Dataset({}, context.getAcceptedTransferSyntaxUid()));
+    };
+  });
+  if (!result) throw new PacsUnavailable('C-GET ended without a final response');
   return result;
 }

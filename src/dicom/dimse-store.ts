@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import dimse from 'dcmjs-dimse';
+import { events } from './dimse-events.js';
 import { asciiValue } from './dataset.js';
 import { readDicomFile } from './read-file.js';
 import { Tags } from './tag.js';
@@ -25,12 +26,6 @@ export type StoreResult =
   | { readonly kind: 'stored'; readonly status: number }
   | { readonly kind: 'failed'; readonly status: number | null; readonly reason: string }
   | { readonly kind: 'retry'; readonly reason: string };
-
-/** dcmjs-dimse's requests and clients are event emitters; its typings do not say so. */
-interface Emitter {
-  on(event: string, listener: (arg: never) => void): unknown;
-}
-const events = (x: unknown): Emitter => x as Emitter;
 
 const hex = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(4, '0')}`;
 

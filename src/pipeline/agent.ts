@@ -55,16 +55,18 @@ export async function startAgent(config: ResolvedConfig, log: Logger): Promise<R
         onError: (e) => log.warn({ code: (e as NodeJS.ErrnoException).code ?? e.name }, 'dicom listener error'),
       });
       log.info({ aet: dicom.aet, port: dicom.port }, 'dicom listener started');
-      for (const p of config.projects) {
-        if (!p.pacs || !p.retrieve) continue;
-        const runner = runners.get(p.name) as ProjectRunner;
-        const retrieval = new PacsRetrieval({
-          project: p.name, pacs: { ...p.pacs, callingAET: dicom.aet }, moveDestination: p.listen?.calledAET ?? dicom.aet,
-          requestsDir: p.retrieve.requests, schedule: p.retrieve.schedule,
-        }, (l) => runner.onSettled(l), log);
-        await retrieval.start();
-        retrievals.push(retrieval);
-      }
+    }
+    for (const p of config.projects) {
+      if (!p.pacs || !p.retrieve) continue;
+      const runner = runners.get(p.name) as ProjectRunner;
+      const callingAET = config.dicom?.aet ?? 'DEIDAGENT';
+      const retrieval = new PacsRetrieval({
+        project: p.name, pacs: { ...p.pacs, callingAET }, method: p.retrieve.method, moveDestination: p.listen?.calledAET ?? callingAET,
+        getDestination: { dir: runner.incomingDir, accept: (path: string) => runner.acceptIncoming(path) },
+        requestsDir: p.retrieve.requests, schedule: p.retrieve.schedule,
+      }, (l) => runner.onSettled(l), log);
+      await retrieval.start();
+      retrievals.push(retrieval);
     }
   } catch (e) {
     await Promise.all(retrievals.map((r) => r.stop()));

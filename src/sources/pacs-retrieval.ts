@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Cron } from 'croner';
-import { findStudiesByAccession, moveStudy, PacsUnavailable, type PacsTarget } from '../dicom/dimse-query.js';
+import { findStudiesByAccession, getStudy, type GetDestination, moveStudy, PacsUnavailable, type PacsTarget } from '../dicom/dimse-query.js';
 import { writeAtomically } from '../fs/atomic-write.js';
 import type { Logger } from '../log/logger.js';
 import type { Outcome } from '../pipeline/outcome.js';
@@ -22,8 +22,10 @@ export interface AccessionReport {
 export interface RetrievalOptions {
   readonly project: string;
   readonly pacs: PacsTarget;
-  /** The AE title the PACS sends C-MOVE sub-operations to (the agent's listener). */
+  /** C-MOVE to `moveDestination` (the agent's listener), or C-GET into `getDestination`. */
+  readonly method: 'move' | 'get';
   readonly moveDestination: string;
+  readonly getDestination: GetDestination;
   readonly requestsDir: string;
   readonly schedule: string;
   /** How long to wait for a moved study's instances to be settled by the pipeline. */
@@ -153,9 +155,11 @@ export class PacsRetrieval {
       const settled = { delivered: 0, quarantined: 0, failed: 0 };
       this.settledByStudy.set(study, settled);
       try {
-        const r = await moveStudy(this.o.pacs, study, this.o.moveDestination);
+        const r = this.o.method === 'get'
+          ? await getStudy(this.o.pacs, study, this.o.getDestination)
+          : await moveStudy(this.o.pacs, study, this.o.moveDestination);
         received += r.completed + r.warnings;
-        if (r.failed > 0 || (r.status !== 0 && (r.status & 0xf000) !== 0xb000)) error = `C-MOVE status 0x${r.status.toString(16)}, ${r.failed} sub-operation(s) failed`;
+        if (r.failed > 0 || (r.status !== 0 && (r.status & 0xf000) !== 0xb000)) error = `C-${this.o.method.toUpperCase()} status 0x${r.status.toString(16)}, ${r.failed} sub-operation(s) failed`;
         // Every instance received is settled by the pipeline; wait for that before reporting.
         const end = Date.now() + (this.o.settleTimeoutMs ?? 600_000);
         while (settled.delivered + settled.quarantined + settled.failed < r.completed + r.warnings && Date.now() < end && !this.stopped) {

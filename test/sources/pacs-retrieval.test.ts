@@ -47,7 +47,9 @@ describe('PACS retrieval from Orthanc by accession number', () => {
     }));
     agent = new AgentProcess({ config, log: join(root, 'agent.log') } as ProjectDirs);
     await agent.started();
+    pacsPortForGet = pacsPort;
   });
+  let pacsPortForGet: number;
 
   afterAll(async () => {
     await agent?.stop();
@@ -88,5 +90,33 @@ describe('PACS retrieval from Orthanc by accession number', () => {
     const report = JSON.parse(readFileSync(`${req}.report.json`, 'utf8')) as Report;
     expect(report.totals).toMatchObject({ found: 1, received: 1, delivered: 1 });
     expect(existsSync(`${req}.done`)).toBe(true);
+  });
+
+  it('retrieves by C-GET when configured (no listener needed)', async () => {
+    const dir = join(root, 'get');
+    const cfg = join(dir, 'config.json');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(cfg, JSON.stringify({
+      store: join(dir, 'store.json'),
+      projects: [{
+        name: 'GET', prefix: 'GET_', inbox: join(dir, 'inbox'), outbox: join(dir, 'outbox'), quarantine: join(dir, 'quarantine'),
+        failed: join(dir, 'failed'), work: join(dir, 'work'), dateShiftDays: -30,
+        pacs: { host: '127.0.0.1', port: pacsPortForGet, calledAET: 'ORTHANC' },
+        retrieve: { schedule: '0 1 * * *', requests: join(dir, 'requests'), method: 'get' },
+      }],
+    }));
+    const getAgent = new AgentProcess({ config: cfg, log: join(dir, 'agent.log') } as ProjectDirs);
+    await getAgent.started();
+    try {
+      const list = join(dir, 'list.txt');
+      writeFileSync(list, 'ACC20240315001\nNOT-THERE-999\n');
+      const r = runCli(['retrieve', '--config', cfg, '--project', 'GET', '--accessions', list, '--wait', '90']);
+      expect(r.status, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as Report;
+      expect(report.totals).toMatchObject({ found: 1, notFound: 1, received: 3, delivered: 3 });
+      expect(filesUnder(join(dir, 'outbox'))).toHaveLength(3);
+    } finally {
+      await getAgent.stop();
+    }
   });
 });
