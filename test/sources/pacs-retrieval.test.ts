@@ -42,7 +42,7 @@ describe('PACS retrieval from Orthanc by accession number', () => {
         name: 'HOLD', prefix: 'HOLD_', inbox: join(project, 'inbox'), outbox: join(project, 'outbox'), quarantine: join(project, 'quarantine'),
         failed: join(project, 'failed'), work: join(project, 'work'), dateShiftDays: -30,
         pacs: { host: '127.0.0.1', port: pacsPort, calledAET: 'ORTHANC' },
-        retrieve: { schedule: '*/2 * * * * *', requests },
+        retrieve: { schedule: '0 0 1 1 *', requests },
       }],
     }));
     agent = new AgentProcess({ config, log: join(root, 'agent.log') } as ProjectDirs);
@@ -82,7 +82,30 @@ describe('PACS retrieval from Orthanc by accession number', () => {
     expect(agent.log()).not.toContain('ACC2024');
   });
 
+  it('resumes a request interrupted by a restart, without redoing its finished accessions', async () => {
+    mkdirSync(requests, { recursive: true });
+    const req = join(requests, 'interrupted.csv');
+    writeFileSync(req, 'ACC20240317003\nACC20240316002\n');
+    // What a run killed after its first accession leaves behind.
+    const done = { accession: 'ACC20240317003', found: true, studies: 1, received: 1, delivered: 0, quarantined: 1, failed: 0 };
+    writeFileSync(`${req}.progress.json`, JSON.stringify({ startedAt: '2026-01-01T01:00:00.000Z', done: [done] }));
+    const quarantinedBefore = filesUnder(join(project, 'quarantine')).length;
+    // Resumed at once (no need to wait for the schedule), since it had started.
+    await waitFor(() => existsSync(`${req}.report.json`), 30_000, 'the resumed request');
+    const report = JSON.parse(readFileSync(`${req}.report.json`, 'utf8')) as Report & { startedAt: string };
+    expect(report.startedAt).toBe('2026-01-01T01:00:00.000Z');
+    expect(report.accessions).toEqual([done, expect.objectContaining({ accession: 'ACC20240316002', found: true, received: 1, delivered: 1 })]);
+    expect(filesUnder(join(project, 'quarantine')).length).toBe(quarantinedBefore); // the ultrasound was not moved again
+  });
+
   it('runs request files dropped in the requests folder at the scheduled time', async () => {
+    // A second agent for the same PACS whose schedule fires every two seconds.
+    await agent.stop();
+    const cfg = JSON.parse(readFileSync(config, 'utf8')) as { projects: Array<{ retrieve: { schedule: string } }> };
+    (cfg.projects[0] as { retrieve: { schedule: string } }).retrieve.schedule = '*/2 * * * * *';
+    writeFileSync(config, JSON.stringify(cfg));
+    agent = new AgentProcess({ config, log: join(root, 'agent.log') } as ProjectDirs);
+    await agent.started();
     mkdirSync(requests, { recursive: true });
     const req = join(requests, 'nightly.txt');
     writeFileSync(req, 'ACC20240316002\n');
