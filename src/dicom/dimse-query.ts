@@ -1,5 +1,5 @@
 import dimse from 'dcmjs-dimse';
-import { events } from './dimse-events.js';
+import { events, runAssociation } from './dimse-association.js';
 import { finishIncomingFile, type IncomingFile, openIncomingFile } from './incoming-file.js';
 
 const { Client, Dataset, requests, responses, constants, association } = dimse;
@@ -26,24 +26,9 @@ async function run(target: PacsTarget, reqs: readonly unknown[], prepare?: (clie
   const client = new Client();
   for (const r of reqs) client.addRequest(r as dimse.requests.Request);
   prepare?.(client);
-  let failure: string | undefined;
-  await new Promise<void>((resolve) => {
-    events(client).on('associationRejected', (r: { result: number; reason: number }) => {
-      failure = `association rejected (result ${r.result}, reason ${r.reason})`;
-    });
-    events(client).on('associationAborted', () => {
-      failure ??= 'association aborted';
-    });
-    events(client).on('networkError', (e: Error) => {
-      failure ??= `network error (${(e as NodeJS.ErrnoException).code ?? e.message})`;
-      resolve();
-    });
-    events(client).on('closed', () => resolve());
-    client.send(target.host, target.port, target.callingAET, target.calledAET, {
-      connectTimeout: target.timeoutMs ?? 10_000, associationTimeout: target.timeoutMs ?? 60_000, pduTimeout: target.timeoutMs ?? 600_000,
-    });
-    afterSend?.(client);
-  });
+  const { failure } = await runAssociation(client, target, {
+    connectTimeout: target.timeoutMs ?? 10_000, associationTimeout: target.timeoutMs ?? 60_000, pduTimeout: target.timeoutMs ?? 600_000,
+  }, afterSend);
   if (failure) throw new PacsUnavailable(failure);
 }
 

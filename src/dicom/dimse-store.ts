@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import dimse from 'dcmjs-dimse';
-import { events } from './dimse-events.js';
+import { events, runAssociation } from './dimse-association.js';
 import { asciiValue } from './dataset.js';
 import { readDicomFile } from './read-file.js';
 import { Tags } from './tag.js';
@@ -152,29 +152,11 @@ async function storeGroup(target: StoreTarget, group: ReadonlyArray<[string, Enc
     pending.push(path);
   }
 
-  let accepted = false;
-  let failure: string | undefined;
-  await new Promise<void>((resolve) => {
-    events(client).on('associationAccepted', () => {
-      accepted = true;
-    });
-    events(client).on('associationRejected', (r: { result: number; source: number; reason: number }) => {
-      failure = `association rejected (result ${r.result}, source ${r.source}, reason ${r.reason})`;
-    });
-    events(client).on('associationAborted', () => {
-      failure ??= 'association aborted';
-    });
-    events(client).on('networkError', (e: Error) => {
-      failure ??= `network error (${(e as NodeJS.ErrnoException).code ?? e.message})`;
-      resolve();
-    });
-    events(client).on('closed', () => resolve());
-    client.send(target.host, target.port, target.callingAET, target.calledAET, {
-      connectTimeout: target.connectTimeoutMs ?? 10_000,
-      associationTimeout: target.associationTimeoutMs ?? 60_000,
-      pduTimeout: target.associationTimeoutMs ?? 60_000,
-      ...(target.tls ? { securityOptions: target.tls } : {}),
-    });
+  const { accepted, failure } = await runAssociation(client, target, {
+    connectTimeout: target.connectTimeoutMs ?? 10_000,
+    associationTimeout: target.associationTimeoutMs ?? 60_000,
+    pduTimeout: target.associationTimeoutMs ?? 60_000,
+    ...(target.tls ? { securityOptions: target.tls } : {}),
   });
   for (const path of pending) {
     if (results.has(path)) continue;

@@ -29,42 +29,13 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<void
   }
 }
 
-/** dcmtk's storescp on loopback, writing what it receives to `dir`; stopped by its own PID. */
-export class StoreScp {
+/** A DICOM peer program listening on a loopback port; stopped by its own PID. */
+class PeerProcess {
   readonly child: ChildProcess;
   private readonly exited: Promise<void>;
 
-  constructor(readonly port: number, readonly dir: string, readonly aet = 'DEST', extraArgs: readonly string[] = []) {
-    mkdirSync(dir, { recursive: true });
-    this.child = spawn('storescp', ['-aet', aet, '-od', dir, ...extraArgs, String(port)], { stdio: 'ignore' });
-    this.exited = new Promise((r) => this.child.on('exit', () => r()));
-  }
-
-  ready(timeoutMs = 10_000): Promise<void> {
-    return waitForPort(this.port, timeoutMs);
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null) this.child.kill('SIGTERM');
-    await this.exited;
-  }
-}
-
-/** Orthanc (Debian package) as the PACS: a minimal JSON config, storage in a temp folder. */
-export class OrthancPacs {
-  readonly child: ChildProcess;
-  private readonly exited: Promise<void>;
-
-  constructor(readonly dir: string, readonly port: number, readonly aet: string, modalities: Record<string, [string, string, number]>) {
-    mkdirSync(dir, { recursive: true });
-    const config = join(dir, 'orthanc.json');
-    writeFileSync(config, JSON.stringify({
-      Name: 'deid-agent-test-pacs', StorageDirectory: join(dir, 'db'), IndexDirectory: join(dir, 'db'),
-      DicomAet: aet, DicomPort: port, HttpServerEnabled: false, HttpPort: 0, RemoteAccessAllowed: false,
-      AuthenticationEnabled: false, Plugins: [], DicomCheckCalledAet: false, DicomAlwaysAllowEcho: true,
-      DicomAlwaysAllowStore: true, DicomCheckModalityHost: false, DicomModalities: modalities,
-    }));
-    this.child = spawn('Orthanc', [config], { stdio: 'ignore' });
+  constructor(command: string, args: readonly string[], readonly port: number) {
+    this.child = spawn(command, [...args], { stdio: 'ignore' });
     this.exited = new Promise((r) => this.child.on('exit', () => r()));
   }
 
@@ -75,5 +46,28 @@ export class OrthancPacs {
   async stop(): Promise<void> {
     if (this.child.exitCode === null) this.child.kill('SIGTERM');
     await this.exited;
+  }
+}
+
+/** dcmtk's storescp, writing what it receives to `dir`. */
+export class StoreScp extends PeerProcess {
+  constructor(port: number, readonly dir: string, aet = 'DEST', extraArgs: readonly string[] = []) {
+    mkdirSync(dir, { recursive: true });
+    super('storescp', ['-aet', aet, '-od', dir, ...extraArgs, String(port)], port);
+  }
+}
+
+/** Orthanc (Debian package) as the PACS: a minimal JSON config, storage in a temp folder. */
+export class OrthancPacs extends PeerProcess {
+  constructor(readonly dir: string, port: number, aet: string, modalities: Record<string, [string, string, number]>) {
+    mkdirSync(dir, { recursive: true });
+    const config = join(dir, 'orthanc.json');
+    writeFileSync(config, JSON.stringify({
+      Name: 'deid-agent-test-pacs', StorageDirectory: join(dir, 'db'), IndexDirectory: join(dir, 'db'),
+      DicomAet: aet, DicomPort: port, HttpServerEnabled: false, HttpPort: 0, RemoteAccessAllowed: false,
+      AuthenticationEnabled: false, Plugins: [], DicomCheckCalledAet: false, DicomAlwaysAllowEcho: true,
+      DicomAlwaysAllowStore: true, DicomCheckModalityHost: false, DicomModalities: modalities,
+    }));
+    super('Orthanc', [config], port);
   }
 }
