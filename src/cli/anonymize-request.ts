@@ -14,6 +14,7 @@ export interface AnonymizeFlags {
   readonly project?: string;
   readonly shiftDays?: number;
   readonly option: string[];
+  readonly concurrency?: number;
 }
 
 /** Flags, or a config file's project with flags overriding it, resolved into one request. */
@@ -45,6 +46,7 @@ export async function anonymizeRequest(inputs: string[], f: AnonymizeFlags): Pro
     project: f.project ?? base.project ?? prefix?.replace(/[_-]+$/, ''),
     options: f.option.length > 0 ? parseOptionNames(f.option) : (base.options ?? []),
     ...(f.shiftDays === undefined ? {} : { shiftDays: f.shiftDays }),
+    ...(f.concurrency === undefined ? {} : { concurrency: f.concurrency }),
   };
   const missing = (['out', 'quarantine', 'failed', 'prefix', 'storePath'] as const).filter((k) => !req[k]);
   if (missing.length > 0) {

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { TaskPool } from '../pipeline/task-pool.js';
 import { clearTemporaries } from '../fs/atomic-write.js';
 import { type BurnedInRule, createBurnedInRuleDetector, DEFAULT_BURNED_IN_RULES } from '../detect/burned-in-rules.js';
 import { resolveProfile, type SupportedOption } from '../deid/profile.js';
@@ -21,6 +22,11 @@ export interface AnonymizeRequest {
   readonly options: readonly SupportedOption[];
   /** Replaces the default burned-in rules. */
   readonly burnedInRules?: readonly BurnedInRule[];
+  /**
+   * Files in flight at once. Default 1: inputs that are one instance (same SOP Instance UID) in
+   * different encodings then land on their output in input order, so re-runs are byte-identical.
+   */
+  readonly concurrency?: number;
 }
 
 export interface AnonymizeSummary {
@@ -52,7 +58,9 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
       name: req.project, profile, secrets, store, outbox: req.out,
       detectors: [createBurnedInRuleDetector(req.burnedInRules ?? DEFAULT_BURNED_IN_RULES)],
     };
-    for (const file of files) {
+    // With concurrency > 1 files overlap their I/O (reads, fsyncs); pseudonyms are still
+    // assigned one at a time by the store, in the order patients are first met.
+    const pool = new TaskPool<string>(req.concurrency ?? 1, async (file) => {
       const outcome = await processInstance(file, ctx);
       switch (outcome.kind) {
         case 'delivered':
@@ -68,7 +76,9 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
           assertNever(outcome);
       }
       counts[outcome.kind]++;
-    }
+    });
+    for (const file of files) pool.push(file);
+    await pool.idle();
   } finally {
     await store.close();
   }

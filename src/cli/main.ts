@@ -28,6 +28,12 @@ function parseShift(v: string): number {
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
+function parseConcurrency(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError('a whole number from 1 to 256');
+  return n;
+}
+
 const program = new Command()
   .name('deid-agent')
   .description('De-identifies DICOM files for research (DICOM PS3.15 Annex E).')
@@ -46,6 +52,7 @@ program
   .option('--project <name>', 'project name (default: the prefix without a trailing _ or -; with --config, its only project)')
   .option('--shift-days <n>', 'date shift in days for a new project (default: drawn once and stored)', parseShift)
   .option('--option <name>', `profile option, repeatable: ${[...OPTION_NAMES.keys()].join(', ')}`, collect, [])
+  .option('--concurrency <n>', 'files in flight at once (default 1: deterministic order; more overlaps I/O)', parseConcurrency)
   .action(async (inputs: string[], flags: AnonymizeFlags) => {
     const summary = await anonymize(await anonymizeRequest(inputs, flags));
     process.stdout.write(

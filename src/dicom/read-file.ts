@@ -18,7 +18,8 @@ export interface DicomFile {
   readonly dataset: readonly DataElement[];
 }
 
-const FIRST_READ = 256 * 1024;
+// Headers are rarely larger; a bigger first read would mostly re-read pixel data streamed later.
+const FIRST_READ = 64 * 1024;
 /** Elements after the pixel data are held in memory; more than this is not a real header. */
 const MAX_TRAILING = 64 * 1024 * 1024;
 

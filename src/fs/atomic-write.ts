@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /** Makes the directory entry for a just-renamed file durable. */
 async function syncDirectory(dir: string): Promise<void> {
@@ -35,16 +38,19 @@ export async function writeAtomically(target: string, bytes: AsyncIterable<Buffe
   await mkdir(dir, { recursive: true });
   if (tmpDir) await mkdir(tmpDir, { recursive: true, mode: 0o700 });
   const tmp = join(tmpDir ?? dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', mode);
   try {
-    for await (const b of bytes) await fh.write(b);
-    await fh.sync();
+    // A stream pipeline lets the next chunk be read while the last one is written.
+    await pipeline(Readable.from(bytes), createWriteStream(tmp, { flags: 'wx', mode, highWaterMark: 4 * 1024 * 1024 }));
+    const fh = await open(tmp, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
   } catch (e) {
-    await fh.close().catch(() => undefined);
     await rm(tmp, { force: true });
     throw e;
   }
-  await fh.close();
   try {
     await rename(tmp, target);
   } catch (e) {
