@@ -40,7 +40,7 @@ export async function writeAtomically(target: string, bytes: AsyncIterable<Buffe
   const tmp = join(tmpDir ?? dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     // A stream pipeline lets the next chunk be read while the last one is written.
-    await pipeline(Readable.from(bytes), createWriteStream(tmp, { flags: 'wx', mode, highWaterMark: 4 * 1024 * 1024 }));
+    await pipeline(Readable.from(bytes), createWriteStream(tmp, { flags: 'wx', mode, highWaterMark: 16 * 1024 * 1024 }));
     const fh = await open(tmp, 'r+');
     try {
       await fh.sync();
