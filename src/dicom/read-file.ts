@@ -23,12 +23,20 @@ const FIRST_READ = 64 * 1024;
 /** Elements after the pixel data are held in memory; more than this is not a real header. */
 const MAX_TRAILING = 64 * 1024 * 1024;
 
-export async function readDicomFile(path: string): Promise<DicomFile> {
+export interface ReadOptions {
+  /**
+   * Read the whole file and hold pixel data in memory instead of as a byte range. Only for
+   * checking that the streamed path gives the same result; never for production inputs.
+   */
+  readonly inMemory?: boolean;
+}
+
+export async function readDicomFile(path: string, options: ReadOptions = {}): Promise<DicomFile> {
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;
     if (size === 0) throw new DicomParseError('empty', 'the file is empty');
-    return await readOpen(fh, path, size);
+    return await readOpen(fh, path, size, options.inMemory ?? false);
   } finally {
     await fh.close();
   }
@@ -65,9 +73,14 @@ interface Layout {
   readonly transferSyntax: TransferSyntax;
 }
 
-async function readOpen(fh: FileHandle, path: string, size: number): Promise<DicomFile> {
+async function readOpen(fh: FileHandle, path: string, size: number, inMemory: boolean): Promise<DicomFile> {
   const layout = await withGrowingPrefix(fh, size, (input) => detectLayout(input, size));
   const ts = layout.transferSyntax;
+  if (inMemory && !ts.deflated) {
+    const whole = await readRange(fh, 0, size);
+    const r = parseTopLevel({ buf: whole, base: 0, complete: true, streamBulk: false }, layout.datasetStart, ts);
+    return { sourcePath: path, transferSyntax: ts, meta: layout.meta, dataset: r.elements };
+  }
   if (ts.deflated) {
     const rest = await readRange(fh, layout.datasetStart, size - layout.datasetStart);
     let inflated: Buffer;
