@@ -5,14 +5,44 @@ import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-/** Makes the directory entry for a just-renamed file durable. */
-async function syncDirectory(dir: string): Promise<void> {
+async function fsyncDirectory(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();
   } finally {
     await fh.close();
   }
+}
+
+/** Per directory: the fsync running now, and the one queued behind it. */
+const directorySyncs = new Map<string, { running: Promise<void>; next?: Promise<void> }>();
+
+/**
+ * Makes the directory entries renamed so far durable. Group commit: callers that arrive while a
+ * directory's fsync runs share the single fsync queued behind it, which starts after all their
+ * renames, so each caller still returns only once an fsync begun after its rename has finished.
+ */
+function syncDirectory(dir: string): Promise<void> {
+  const current = directorySyncs.get(dir);
+  if (!current) {
+    const running = fsyncDirectory(dir).finally(() => {
+      const entry = directorySyncs.get(dir);
+      if (entry?.running === running && !entry.next) directorySyncs.delete(dir);
+    });
+    directorySyncs.set(dir, { running });
+    return running;
+  }
+  if (current.next) return current.next;
+  const next = current.running.catch(() => undefined).then(() => {
+    const started = fsyncDirectory(dir);
+    directorySyncs.set(dir, { running: started });
+    void started.finally(() => {
+      if (directorySyncs.get(dir)?.running === started && !directorySyncs.get(dir)?.next) directorySyncs.delete(dir);
+    }).catch(() => undefined);
+    return started;
+  });
+  current.next = next;
+  return next;
 }
 
 /** The folder of temporary files under a root the agent writes to (outbox, quarantine, failed). */
