@@ -63,6 +63,8 @@ export class PacsRetrieval {
   private poll: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** Set when the schedule fires; the next pass (maybe after one in progress) runs everything waiting. */
+  private scheduleDue = false;
   private readonly settledByStudy = new Map<string, { delivered: number; quarantined: number; failed: number }>();
 
   constructor(private readonly o: RetrievalOptions, onSettled: SettledFeed, private readonly log: Logger) {
@@ -74,9 +76,12 @@ export class PacsRetrieval {
 
   async start(): Promise<void> {
     await mkdir(join(this.o.requestsDir, IMMEDIATE_DIR), { recursive: true });
-    this.cron = new Cron(this.o.schedule, () => this.trigger(false));
-    this.poll = setInterval(() => this.trigger(true), 1000);
-    this.trigger(true); // resume or run what is already waiting in now/
+    this.cron = new Cron(this.o.schedule, () => {
+      this.scheduleDue = true;
+      this.trigger();
+    });
+    this.poll = setInterval(() => this.trigger(), 1000);
+    this.trigger(); // resume or run what is already waiting in now/
   }
 
   async stop(): Promise<void> {
@@ -86,9 +91,12 @@ export class PacsRetrieval {
     await this.running;
   }
 
-  private trigger(immediateOnly: boolean): void {
+  /** Starts a pass unless one runs; a schedule that fired meanwhile is kept for the next pass. */
+  private trigger(): void {
     if (this.running || this.stopped) return;
-    this.running = this.runWaiting(immediateOnly)
+    const scheduled = this.scheduleDue;
+    this.scheduleDue = false;
+    this.running = this.runWaiting(!scheduled)
       .catch((e: unknown) => this.log.warn({ project: this.o.project, code: (e as NodeJS.ErrnoException).code ?? (e as Error).name }, 'retrieval pass failed'))
       .finally(() => { this.running = undefined; });
   }
