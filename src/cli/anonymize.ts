@@ -1,12 +1,11 @@
-import { mkdir } from 'node:fs/promises';
-import { TaskPool } from '../pipeline/task-pool.js';
-import { clearTemporaries } from '../fs/atomic-write.js';
-import { type BurnedInRule, createBurnedInRuleDetector, DEFAULT_BURNED_IN_RULES } from '../detect/burned-in-rules.js';
+import type { BurnedInRule } from '../detect/burned-in-rules.js';
 import { resolveProfile, type SupportedOption } from '../deid/profile.js';
+import { openProjectContext } from '../pipeline/project-context.js';
 import { processInstance } from '../pipeline/process-instance.js';
+import { TaskPool } from '../pipeline/task-pool.js';
 import { assertNever } from '../pipeline/outcome.js';
 import { settleAside } from '../pipeline/settle-aside.js';
-import { DEFAULT_SHIFT_RANGE, ProjectStore } from '../store/project-store.js';
+import { ProjectStore } from '../store/project-store.js';
 import { collectInputs } from './collect-inputs.js';
 
 export interface AnonymizeRequest {
@@ -39,25 +38,20 @@ export interface AnonymizeSummary {
 
 /** One-shot run: every input is read in place and settled into out, quarantine or failed. */
 export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary> {
-  const profile = resolveProfile(req.options);
+  // Option conflicts are refused before anything is opened or written.
+  resolveProfile(req.options);
   const files = await collectInputs(req.inputs);
   // The store first: a run that cannot use it must leave nothing behind.
   const store = await ProjectStore.open(req.storePath);
   const counts = { delivered: 0, quarantined: 0, failed: 0 };
   const pseudonyms = new Set<string>();
   try {
-    await mkdir(req.out, { recursive: true });
-    await mkdir(req.quarantine, { recursive: true, mode: 0o700 });
-    await mkdir(req.failed, { recursive: true, mode: 0o700 });
-    for (const root of [req.out, req.quarantine, req.failed]) await clearTemporaries(root);
-    const secrets = await store.ensureProject({
-      name: req.project, prefix: req.prefix, shiftRange: req.shiftRange ?? DEFAULT_SHIFT_RANGE,
+    const ctx = await openProjectContext(store, {
+      name: req.project, prefix: req.prefix, outbox: req.out, quarantine: req.quarantine, failed: req.failed, options: req.options,
       ...(req.shiftDays === undefined ? {} : { dateShiftDays: req.shiftDays }),
+      ...(req.shiftRange === undefined ? {} : { dateShiftRange: req.shiftRange }),
+      ...(req.burnedInRules === undefined ? {} : { burnedInRules: req.burnedInRules }),
     });
-    const ctx = {
-      name: req.project, profile, secrets, store, outbox: req.out,
-      detectors: [createBurnedInRuleDetector(req.burnedInRules ?? DEFAULT_BURNED_IN_RULES)],
-    };
     // With concurrency > 1 files overlap their I/O (reads, fsyncs); pseudonyms are still
     // assigned one at a time by the store, in the order patients are first met.
     const pool = new TaskPool<string>(req.concurrency ?? 1, async (file) => {

@@ -1,19 +1,17 @@
 import { lstat, mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { createBurnedInRuleDetector, DEFAULT_BURNED_IN_RULES } from '../detect/burned-in-rules.js';
 import type { ResolvedProjectConfig } from '../config/schema.js';
 import { parseOptionNames } from '../config/option-names.js';
-import { resolveProfile } from '../deid/profile.js';
 import { type Logger, pathHash } from '../log/logger.js';
 import { InboxWatcher } from '../sources/inbox-watcher.js';
 import { WorkArea } from '../sources/work-area.js';
 import { expandZip, isZip, ZipRefused } from '../sources/zip-archive.js';
-import { DEFAULT_SHIFT_RANGE, type ProjectStore } from '../store/project-store.js';
+import type { ProjectStore } from '../store/project-store.js';
+import { openProjectContext } from './project-context.js';
 import { assertNever, type Outcome } from './outcome.js';
 import { type ProjectContext, processInstance, safeReason } from './process-instance.js';
 import { settleAside } from './settle-aside.js';
 import { TaskPool } from './task-pool.js';
-import { clearTemporaries } from '../fs/atomic-write.js';
 import { CStoreForwarder } from '../sinks/cstore-forwarder.js';
 
 /** A unit of work: a file still in the inbox (to claim first) or one already claimed. */
@@ -43,20 +41,9 @@ export class ProjectRunner {
   async start(): Promise<{ recovered: number }> {
     const p = this.project;
     await mkdir(p.inbox, { recursive: true });
-    await mkdir(p.outbox, { recursive: true });
-    await mkdir(p.quarantine, { recursive: true, mode: 0o700 });
-    await mkdir(p.failed, { recursive: true, mode: 0o700 });
     await this.workArea.init();
-    for (const root of [p.outbox, p.quarantine, p.failed]) await clearTemporaries(root);
-    const secrets = await this.store.ensureProject({
-      name: p.name, prefix: p.prefix, shiftRange: p.dateShiftRange ?? DEFAULT_SHIFT_RANGE,
-      ...(p.dateShiftDays === undefined ? {} : { dateShiftDays: p.dateShiftDays }),
-    });
-    this.ctx = {
-      name: p.name, profile: resolveProfile(parseOptionNames(p.options ?? [])), secrets, store: this.store,
-      detectors: [createBurnedInRuleDetector(p.burnedInRules ?? DEFAULT_BURNED_IN_RULES)], outbox: p.outbox,
-      ...(p.forward ? { beforeWrite: (sop: string, path: string) => this.store.enqueueForward(p.name, sop, path) } : {}),
-    };
+    const ctx = await openProjectContext(this.store, { ...p, options: parseOptionNames(p.options ?? []) });
+    this.ctx = p.forward ? { ...ctx, beforeWrite: (sop: string, path: string) => this.store.enqueueForward(p.name, sop, path) } : ctx;
     if (p.forward) {
       this.forwarder = new CStoreForwarder(p.name, p.forward, this.store, this.log);
       this.forwarder.start();
