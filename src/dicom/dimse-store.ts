@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import dimse from 'dcmjs-dimse';
 import { events, runAssociation } from './dimse-association.js';
 import { asciiValue } from './dataset.js';
 import { readDicomFile } from './read-file.js';
 import { Tags } from './tag.js';
 import { EXPLICIT_BIG, EXPLICIT_LITTLE, IMPLICIT_LITTLE, transferSyntaxFor } from './transfer-syntax.js';
-import { serializeDataset, swapWords } from './write.js';
+import { deflateDataset, serializeDataset } from './write.js';
 
 const { Client, Dataset, Transcoding, requests, constants } = dimse;
 // The library logs associations and errors to the console; the agent's own JSON log says what matters.
@@ -88,22 +87,24 @@ function patchTranscoding(): void {
 const NATIVE = [EXPLICIT_LITTLE, IMPLICIT_LITTLE, EXPLICIT_BIG];
 
 /**
- * Prepares a Part 10 file for sending: its dataset bytes in its own transfer syntax and, for
- * native (uncompressed) data, in the other native syntaxes too (headers rewritten, binary values
- * byte-swapped where the order changes). Compressed data is offered only as it is: without a
- * codec we do not decode. The file is held in memory while it is sent.
+ * Prepares a Part 10 file for sending: its dataset bytes in its own transfer syntax (deflated
+ * again when it was deflated) and, for uncompressed data, in the native syntaxes too (headers
+ * rewritten, binary values byte-swapped where the order changes). Compressed data is offered
+ * only as it is: without a codec we do not decode. The file is held in memory while it is sent.
  */
 async function encodedInstance(path: string): Promise<EncodedDataset> {
-  const file = await readDicomFile(path);
-  const whole = await readFile(path);
-  const resolveChunks = (uid: string): Buffer => Buffer.concat(serializeDataset(file.dataset, transferSyntaxFor(uid), file.transferSyntax).map((c) => {
-    if (Buffer.isBuffer(c)) return c;
-    const bytes = whole.subarray(c.offset, c.offset + c.length);
-    return c.swap ? swapWords(bytes, c.swap) : bytes;
-  }));
+  const file = await readDicomFile(path, { inMemory: true });
+  const encode = (uid: string): Buffer => {
+    const ts = transferSyntaxFor(uid);
+    const bytes = Buffer.concat(serializeDataset(file.dataset, ts, file.transferSyntax).map((c) => {
+      if (Buffer.isBuffer(c)) return c;
+      throw new Error('[dicom:dimse] an in-memory dataset has no streamed ranges');
+    }));
+    return ts.deflated ? deflateDataset(bytes) : bytes;
+  };
   const own = file.transferSyntax.uid;
-  const encodings = new Map<string, Buffer>([[own, resolveChunks(own)]]);
-  if (NATIVE.includes(own)) for (const uid of NATIVE) if (!encodings.has(uid)) encodings.set(uid, resolveChunks(uid));
+  const encodings = new Map<string, Buffer>([[own, encode(own)]]);
+  if (NATIVE.includes(own) || file.transferSyntax.deflated) for (const uid of NATIVE) if (!encodings.has(uid)) encodings.set(uid, encode(uid));
   const sopClass = asciiValue(file.dataset, Tags.SOPClassUID) ?? '';
   const sopInstance = asciiValue(file.dataset, Tags.SOPInstanceUID) ?? '';
   return new EncodedDataset(sopClass, sopInstance, encodings, own);

@@ -25,8 +25,9 @@ const MAX_TRAILING = 64 * 1024 * 1024;
 
 export interface ReadOptions {
   /**
-   * Read the whole file and hold pixel data in memory instead of as a byte range. Only for
-   * checking that the streamed path gives the same result; never for production inputs.
+   * Read the whole file and hold pixel data in memory instead of as a byte range: for sending
+   * an instance whole over the network, and for checking that the streamed path gives the same
+   * result. De-identification never uses it.
    */
   readonly inMemory?: boolean;
 }

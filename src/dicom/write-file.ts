@@ -1,10 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { writeAtomically } from '../fs/atomic-write.js';
-import { deflateRawSync } from 'node:zlib';
 import type { DataElement } from './dataset.js';
 import type { TransferSyntax } from './transfer-syntax.js';
 import type { Encoding } from './transfer-syntax.js';
-import { type Chunk, serializeDataset, serializeFileMeta, swapWords } from './write.js';
+import { type Chunk, deflateDataset, serializeDataset, serializeFileMeta, swapWords } from './write.js';
 
 export interface Part10Output {
   readonly meta: readonly DataElement[];
@@ -41,7 +40,7 @@ export async function writePart10File(target: string, out: Part10Output): Promis
       if (Buffer.isBuffer(c)) return c;
       throw new Error('a deflated dataset has no streamed ranges');
     });
-    await writeAtomically(target, [header, deflateRawSync(Buffer.concat(parts))], 0o644, out.tmpDir);
+    await writeAtomically(target, [header, deflateDataset(Buffer.concat(parts))], 0o644, out.tmpDir);
     return;
   }
   await writeAtomically(target, (async function* () {

@@ -1,3 +1,4 @@
+import { deflateRawSync } from 'node:zlib';
 import type { DataElement, Item } from './dataset.js';
 import { Tags, groupOf, elementOf } from './tag.js';
 import { type Encoding, EXPLICIT_LE, sameEncoding } from './transfer-syntax.js';
@@ -161,4 +162,10 @@ export function serializeFileMeta(meta: readonly DataElement[]): Buffer {
   groupLength.writeUInt32LE(content.length, 0);
   const lengthElement = Buffer.concat([elementHeader(Tags.FileMetaInformationGroupLength, 'UL', 4, EXPLICIT_LE), groupLength]);
   return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), lengthElement, content]);
+}
+
+/** A dataset deflated for the deflated transfer syntaxes, padded to even length (PS3.5 A.5). */
+export function deflateDataset(bytes: Buffer): Buffer {
+  const deflated = deflateRawSync(bytes);
+  return deflated.length % 2 === 0 ? deflated : Buffer.concat([deflated, Buffer.alloc(1)]);
 }

@@ -16,8 +16,8 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-async function agentFor(root: string, port: number): Promise<{ agent: AgentProcess; dirs: ReturnType<typeof writeProjectConfig> }> {
-  const dirs = writeProjectConfig(root, { forward: { host: '127.0.0.1', port, calledAET: 'DEST', callingAET: 'DEIDAGENT', firstRetryDelayMs: 200, maxRetryDelayMs: 1000 } });
+async function agentFor(root: string, port: number, extra: Record<string, unknown> = {}): Promise<{ agent: AgentProcess; dirs: ReturnType<typeof writeProjectConfig> }> {
+  const dirs = writeProjectConfig(root, { ...extra, forward: { host: '127.0.0.1', port, calledAET: 'DEST', callingAET: 'DEIDAGENT', firstRetryDelayMs: 200, maxRetryDelayMs: 1000 } });
   const agent = new AgentProcess(dirs);
   cleanup.push(() => agent.stop('SIGKILL'));
   await agent.started();
@@ -100,6 +100,21 @@ describe('C-STORE forwarding to dcmtk storescp', () => {
     expect(settledCount(dirs).outbox).toBe(2); // both still delivered to the outbox
     const status = runCli(['status', '--config', dirs.config]).stdout;
     expect(status).toContain('HOLD → DEST@127.0.0.1');
+    await agent.stop();
+  });
+
+  it('forwards deflated and big-endian instances in their own syntax to a destination that accepts them', async () => {
+    const port = await freePort();
+    const scp = new StoreScp(port, join(root, 'd-received'), 'DEST', ['+xa']); // accept every syntax dcmtk knows
+    cleanup.push(() => scp.stop());
+    await scp.ready();
+    // image_dfl.dcm is a secondary capture: no burned-in rules here, so it reaches the outbox.
+    const { agent, dirs } = await agentFor(join(root, 'd'), port, { burnedInRules: [] });
+    copyFileSync(join(PYDICOM_TEST_FILES, 'image_dfl.dcm'), join(dirs.inbox, 'a.dcm'));
+    copyFileSync(join(PYDICOM_TEST_FILES, 'MR_small_bigendian.dcm'), join(dirs.inbox, 'b.dcm'));
+    await waitFor(() => forwardStatus(dirs.config)?.forwarded === 2, 30_000, 'both forwarded');
+    const syntaxes = readdirSync(scp.dir).map((f) => /\(0002,0010\) UI =(\w+)/.exec(dcmdump(join(scp.dir, f)))?.[1]).sort();
+    expect(syntaxes).toEqual(['BigEndianExplicit', 'DeflatedLittleEndianExplicit']);
     await agent.stop();
   });
 });
