@@ -1,5 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
+import { readExactly } from '../fs/file-io.js';
 import { type DataElement, asciiValue } from './dataset.js';
 import { DicomParseError, NeedMoreData, type ParseInput, parseMetaGroup, parseTopLevel } from './parse.js';
 import { Tags, tagOf } from './tag.js';
@@ -16,6 +17,8 @@ export interface DicomFile {
   readonly meta: readonly DataElement[];
   /** Every dataset element in order, top-level pixel data as a `bulk` range of `sourcePath`. */
   readonly dataset: readonly DataElement[];
+  /** The whole file, when it was small enough to read in one go: `bulk` ranges index into it. */
+  readonly bytes?: Buffer;
 }
 
 // Headers are rarely larger; a bigger first read would mostly re-read pixel data streamed later.
@@ -30,14 +33,22 @@ export interface ReadOptions {
    * result. De-identification never uses it.
    */
   readonly inMemory?: boolean;
+  /**
+   * Files up to this size are read with one read and kept as `bytes` (pixel data stays a range
+   * into them): a small file then costs one read, not a header read and a pixel read. Larger
+   * files are read up to their pixel data only. Default 1 MiB; 0 streams every file.
+   */
+  readonly holdWholeBelow?: number;
 }
+
+const HOLD_WHOLE_BELOW = 1024 * 1024;
 
 export async function readDicomFile(path: string, options: ReadOptions = {}): Promise<DicomFile> {
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;
     if (size === 0) throw new DicomParseError('empty', 'the file is empty');
-    return await readOpen(fh, path, size, options.inMemory ?? false);
+    return await readOpen(fh, path, size, options);
   } finally {
     await fh.close();
   }
@@ -45,26 +56,36 @@ export async function readDicomFile(path: string, options: ReadOptions = {}): Pr
 
 async function readRange(fh: FileHandle, start: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await fh.read(buf, done, length - done, start + done);
-    if (bytesRead === 0) throw new DicomParseError('truncated', `file shorter than expected at offset ${start + done}`);
-    done += bytesRead;
+  try {
+    await readExactly(fh, buf, length, start);
+  } catch (e) {
+    if (e instanceof RangeError) throw new DicomParseError('truncated', e.message);
+    throw e;
   }
   return buf;
 }
 
-/** Repeats `parse` over a growing prefix of the file until it no longer runs out of bytes. */
-async function withGrowingPrefix<T>(fh: FileHandle, size: number, parse: (input: ParseInput) => T): Promise<T> {
-  let n = Math.min(size, FIRST_READ);
-  for (;;) {
-    const buf = await readRange(fh, 0, n);
-    try {
-      return parse({ buf, base: 0, complete: n === size, streamBulk: true });
-    } catch (e) {
-      if (!(e instanceof NeedMoreData)) throw e;
-      n = Math.min(size, n * 4);
+/** The start of the file: read once, shared by the parses, grown (x4) only when one runs out of bytes. */
+class FilePrefix {
+  private buf: Buffer | undefined;
+
+  constructor(private readonly fh: FileHandle, private readonly size: number, private wanted: number) {}
+
+  async parse<T>(streamBulk: boolean, parse: (input: ParseInput) => T): Promise<T> {
+    for (;;) {
+      if (!this.buf || this.buf.length < this.wanted) this.buf = await readRange(this.fh, 0, this.wanted);
+      try {
+        return parse({ buf: this.buf, base: 0, complete: this.wanted === this.size, streamBulk });
+      } catch (e) {
+        if (!(e instanceof NeedMoreData)) throw e;
+        this.wanted = Math.min(this.size, this.wanted * 4);
+      }
     }
+  }
+
+  /** The whole file, when it has been read whole. */
+  get whole(): Buffer | undefined {
+    return this.buf?.length === this.size ? this.buf : undefined;
   }
 }
 
@@ -74,50 +95,55 @@ interface Layout {
   readonly transferSyntax: TransferSyntax;
 }
 
-async function readOpen(fh: FileHandle, path: string, size: number, inMemory: boolean): Promise<DicomFile> {
-  const layout = await withGrowingPrefix(fh, size, (input) => detectLayout(input, size));
+async function readOpen(fh: FileHandle, path: string, size: number, options: ReadOptions): Promise<DicomFile> {
+  const inMemory = options.inMemory ?? false;
+  const whole = inMemory || size <= (options.holdWholeBelow ?? HOLD_WHOLE_BELOW);
+  const prefix = new FilePrefix(fh, size, whole ? size : Math.min(size, FIRST_READ));
+  const layout = await prefix.parse(true, (input) => detectLayout(input, size));
   const ts = layout.transferSyntax;
-  if (inMemory && !ts.deflated) {
-    const whole = await readRange(fh, 0, size);
-    const r = parseTopLevel({ buf: whole, base: 0, complete: true, streamBulk: false }, layout.datasetStart, ts);
-    return { sourcePath: path, transferSyntax: ts, meta: layout.meta, dataset: r.elements };
-  }
   if (ts.deflated) {
-    const rest = await readRange(fh, layout.datasetStart, size - layout.datasetStart);
+    const all = prefix.whole ?? await readRange(fh, 0, size);
     let inflated: Buffer;
     try {
-      inflated = inflateRawSync(rest);
+      inflated = inflateRawSync(all.subarray(layout.datasetStart));
     } catch (cause) {
       throw new DicomParseError('malformed', 'the deflated dataset does not inflate', { cause });
     }
     const r = parseTopLevel({ buf: inflated, base: 0, complete: true, streamBulk: false }, 0, ts);
     return { sourcePath: path, transferSyntax: ts, meta: layout.meta, dataset: r.elements };
   }
+  if (inMemory) {
+    const r = await prefix.parse(false, (input) => parseTopLevel(input, layout.datasetStart, ts));
+    return { sourcePath: path, transferSyntax: ts, meta: layout.meta, dataset: r.elements };
+  }
 
-  const head = await withGrowingPrefix(fh, size, (input) => parseTopLevel(input, layout.datasetStart, ts));
+  const head = await prefix.parse(true, (input) => parseTopLevel(input, layout.datasetStart, ts));
+  // Only a file chosen to be held whole keeps its bytes (a small file read whole by its first
+  // read does not), so `holdWholeBelow: 0` streams every range.
+  const bytes = whole ? prefix.whole : undefined;
   const dataset = [...head.elements];
   if (head.stop.at === 'bulk') {
     const { tag, vr, valueOffset } = head.stop;
     const undefinedLength = head.stop.length === 'undefined';
-    const end = undefinedLength ? await endOfFragments(fh, size, valueOffset) : valueOffset + (head.stop.length as number);
+    const end = undefinedLength ? await endOfFragments(fh, size, valueOffset, bytes) : valueOffset + (head.stop.length as number);
     if (end > size) throw new DicomParseError('truncated', `pixel data runs past the end of the file (${end} > ${size})`);
     dataset.push({ kind: 'bulk', tag, vr, offset: valueOffset, length: end - valueOffset, undefinedLength });
     if (end < size) {
       if (size - end > MAX_TRAILING) throw new DicomParseError('unsupported', `${size - end} bytes after the pixel data`);
-      const buf = await readRange(fh, end, size - end);
+      const buf = bytes ? bytes.subarray(end) : await readRange(fh, end, size - end);
       const tail = parseTopLevel({ buf, base: end, complete: true, streamBulk: false }, 0, ts);
       dataset.push(...tail.elements);
     }
   }
-  return { sourcePath: path, transferSyntax: ts, meta: layout.meta, dataset };
+  return { sourcePath: path, transferSyntax: ts, meta: layout.meta, dataset, ...(bytes ? { bytes } : {}) };
 }
 
 /** Walks the fragment item headers of encapsulated pixel data without reading the fragments. */
-async function endOfFragments(fh: FileHandle, size: number, start: number): Promise<number> {
+async function endOfFragments(fh: FileHandle, size: number, start: number, whole: Buffer | undefined): Promise<number> {
   let pos = start;
   for (;;) {
     if (pos + 8 > size) throw new DicomParseError('truncated', `encapsulated pixel data ends early at offset ${pos}`);
-    const h = await readRange(fh, pos, 8);
+    const h = whole ? whole.subarray(pos, pos + 8) : await readRange(fh, pos, 8);
     const tag = tagOf(h.readUInt16LE(0), h.readUInt16LE(2));
     const length = h.readUInt32LE(4);
     pos += 8;

@@ -1,9 +1,9 @@
-import { createReadStream } from 'node:fs';
-import { writeAtomically } from '../fs/atomic-write.js';
+import { type FileHandle, open } from 'node:fs/promises';
+import { createFileAtomically } from '../fs/atomic-write.js';
+import { COPY_CHUNK, copyRange, readExactly, writeAll } from '../fs/file-io.js';
 import type { DataElement } from './dataset.js';
-import type { TransferSyntax } from './transfer-syntax.js';
-import type { Encoding } from './transfer-syntax.js';
-import { type Chunk, deflateDataset, serializeDataset, serializeFileMeta, swapWords } from './write.js';
+import type { Encoding, TransferSyntax } from './transfer-syntax.js';
+import { type Chunk, deflateDataset, serializeDataset, serializeFileMeta, swapWords, swapWordsInPlace } from './write.js';
 
 export interface Part10Output {
   readonly meta: readonly DataElement[];
@@ -11,22 +11,49 @@ export interface Part10Output {
   readonly transferSyntax: TransferSyntax;
   /** The file that `bulk` elements' byte ranges refer to. */
   readonly sourcePath: string;
+  /** The whole source file, when the reader kept it: ranges are sliced from it, not read again. */
+  readonly sourceBytes?: Buffer;
   /** How the values were read, when it differs from `transferSyntax` (byte order changes). */
   readonly sourceEncoding?: Encoding;
   /** Where the temporary file goes (same file system as the target); default beside it. */
   readonly tmpDir?: string;
 }
 
-async function* bytesOf(chunks: readonly Chunk[], sourcePath: string): AsyncGenerator<Buffer> {
-  for (const c of chunks) {
-    if (Buffer.isBuffer(c)) {
-      yield c;
-    } else if (c.length > 0) {
-      // Pixel bytes are copied from the source in bounded chunks (16 MiB: fewer thread-pool round trips; word-aligned), never
-      // decoded or held whole; swapped word by word when the byte order changes.
-      const stream = createReadStream(sourcePath, { start: c.offset, end: c.offset + c.length - 1, highWaterMark: 16 * 1024 * 1024 });
-      for await (const chunk of stream) yield c.swap ? swapWords(chunk as Buffer, c.swap) : (chunk as Buffer);
+/**
+ * Writes the serialized chunks in order. Bytes and small ranges are gathered into one writev;
+ * a range larger than a copy chunk (the pixel data of a big file) is copied chunk by chunk from
+ * the source, never held whole, and swapped word by word when the byte order changes.
+ */
+async function writeChunks(out: FileHandle, chunks: readonly Chunk[], o: Part10Output): Promise<void> {
+  let source: FileHandle | undefined;
+  let gathered: Buffer[] = [];
+  try {
+    for (const c of chunks) {
+      if (Buffer.isBuffer(c)) {
+        gathered.push(c);
+      } else if (c.length === 0) {
+        continue;
+      } else if (o.sourceBytes) {
+        const range = o.sourceBytes.subarray(c.offset, c.offset + c.length);
+        gathered.push(c.swap ? swapWords(range, c.swap) : range);
+      } else {
+        source ??= await open(o.sourcePath, 'r');
+        if (c.length <= COPY_CHUNK) {
+          const range = Buffer.allocUnsafe(c.length);
+          await readExactly(source, range, c.length, c.offset);
+          if (c.swap) swapWordsInPlace(range, c.swap);
+          gathered.push(range);
+        } else {
+          await writeAll(out, gathered);
+          gathered = [];
+          const swap = c.swap;
+          await copyRange(source, out, c.offset, c.length, swap ? { transform: (chunk) => swapWordsInPlace(chunk, swap) } : {});
+        }
+      }
     }
+    await writeAll(out, gathered);
+  } finally {
+    await source?.close();
   }
 }
 
@@ -40,11 +67,8 @@ export async function writePart10File(target: string, out: Part10Output): Promis
       if (Buffer.isBuffer(c)) return c;
       throw new Error('a deflated dataset has no streamed ranges');
     });
-    await writeAtomically(target, [header, deflateDataset(Buffer.concat(parts))], 0o644, out.tmpDir);
+    await createFileAtomically(target, (fh) => writeAll(fh, [header, deflateDataset(Buffer.concat(parts))]), 0o644, out.tmpDir);
     return;
   }
-  await writeAtomically(target, (async function* () {
-    yield header;
-    yield* bytesOf(chunks, out.sourcePath);
-  })(), 0o644, out.tmpDir);
+  await createFileAtomically(target, (fh) => writeChunks(fh, [header, ...chunks], out), 0o644, out.tmpDir);
 }

@@ -15,12 +15,17 @@ const WORD_SIZE: Record<string, number> = {
   US: 2, SS: 2, OW: 2, AT: 2, UL: 4, SL: 4, FL: 4, OF: 4, OL: 4, FD: 8, OD: 8, SV: 8, UV: 8, OV: 8,
 };
 
+/** Reverses every `size`-byte word of `value` in place. */
+export function swapWordsInPlace(value: Buffer, size: number): void {
+  if (size === 2) value.swap16();
+  else if (size === 4) value.swap32();
+  else if (size === 8) value.swap64();
+}
+
 /** A copy of `value` with every `size`-byte word reversed. */
 export function swapWords(value: Buffer, size: number): Buffer {
   const out = Buffer.from(value);
-  if (size === 2) out.swap16();
-  else if (size === 4) out.swap32();
-  else if (size === 8) out.swap64();
+  swapWordsInPlace(out, size);
   return out;
 }
 

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { writeAll } from './file-io.js';
 
 async function fsyncDirectory(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -59,33 +57,69 @@ export async function clearTemporaries(root: string): Promise<void> {
 }
 
 /**
- * Writes `bytes` to `target` so that `target` is either absent or complete: a temporary file
- * (in `tmpDir`, on the same file system, or beside the target), fsync, rename, fsync of the
- * target's directory.
+ * Directories this process has made or found, so the common case (many outputs into one series
+ * folder) costs no mkdir call. A directory removed behind our back shows as ENOENT and is made again.
  */
-export async function writeAtomically(target: string, bytes: AsyncIterable<Buffer> | Iterable<Buffer>, mode = 0o644, tmpDir?: string): Promise<void> {
+const knownDirectories = new Set<string>();
+
+async function ensureDirectory(dir: string, mode?: number): Promise<void> {
+  if (knownDirectories.has(dir)) return;
+  await mkdir(dir, { recursive: true, ...(mode === undefined ? {} : { mode }) });
+  // Bounded: a long-running agent meets a new series folder with every series.
+  if (knownDirectories.size >= 10_000) knownDirectories.clear();
+  knownDirectories.add(dir);
+}
+
+const isMissing = (e: unknown): boolean => (e as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+
+/** Writes a new file's content through its open handle, at position 0. */
+export type FillFile = (out: FileHandle) => Promise<void>;
+
+/**
+ * Creates `target` so that it is either absent or complete: `fill` writes a temporary file (in
+ * `tmpDir`, on the same file system, or beside the target) through one handle, which is fsynced
+ * and closed; then rename and fsync of the target's directory (group-committed).
+ */
+export async function createFileAtomically(target: string, fill: FillFile, mode = 0o644, tmpDir?: string): Promise<void> {
   const dir = dirname(target);
-  await mkdir(dir, { recursive: true });
-  if (tmpDir) await mkdir(tmpDir, { recursive: true, mode: 0o700 });
-  const tmp = join(tmpDir ?? dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmpFolder = tmpDir ?? dir;
+  const tmp = join(tmpFolder, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  await ensureDirectory(dir);
+  if (tmpDir) await ensureDirectory(tmpDir, 0o700);
+  let fh: FileHandle;
   try {
-    // A stream pipeline lets the next chunk be read while the last one is written.
-    await pipeline(Readable.from(bytes), createWriteStream(tmp, { flags: 'wx', mode, highWaterMark: 16 * 1024 * 1024 }));
-    const fh = await open(tmp, 'r+');
+    fh = await open(tmp, 'wx', mode);
+  } catch (e) {
+    if (!isMissing(e)) throw e;
+    knownDirectories.delete(tmpFolder);
+    await ensureDirectory(tmpFolder, tmpDir ? 0o700 : undefined);
+    fh = await open(tmp, 'wx', mode);
+  }
+  try {
     try {
+      await fill(fh);
       await fh.sync();
     } finally {
       await fh.close();
+    }
+    try {
+      await rename(tmp, target);
+    } catch (e) {
+      if (!isMissing(e)) throw e;
+      knownDirectories.delete(dir);
+      await ensureDirectory(dir);
+      await rename(tmp, target);
     }
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
-  try {
-    await rename(tmp, target);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
   await syncDirectory(dir);
+}
+
+/** Writes `bytes` to `target` atomically (see createFileAtomically). */
+export async function writeAtomically(target: string, bytes: AsyncIterable<Buffer> | Iterable<Buffer>, mode = 0o644, tmpDir?: string): Promise<void> {
+  await createFileAtomically(target, async (out) => {
+    for await (const chunk of bytes) await writeAll(out, [chunk]);
+  }, mode, tmpDir);
 }

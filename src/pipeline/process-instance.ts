@@ -69,6 +69,7 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
     await writePart10File(outputPath, {
       meta: buildFileMeta(out.sopClassUid, out.sopInstanceUid, file.transferSyntax.uid),
       dataset: result.dataset, transferSyntax: file.transferSyntax, sourcePath: file.sourcePath,
+      ...(file.bytes ? { sourceBytes: file.bytes } : {}),
       tmpDir: temporariesOf(ctx.outbox),
     });
   } catch (e) {
