@@ -2,7 +2,7 @@
 // The benchmark: generates its corpus (scripts/make-bench-corpus.mjs), then in the same run times
 // `deid-agent anonymize` against a plain `cp -r` of the same files, and measures the watch agent's
 // latency from a file's arrival in the inbox to its output. Results to stdout and a JSON file.
-// usage: npm run bench [-- --small N --large MB,MB --drops N --out FILE --corpus DIR]
+// usage: npm run bench [-- --small N --large MB,MB --drops N --rounds N --concurrency N --out FILE --corpus DIR]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
@@ -20,6 +20,7 @@ const small = Number(opt('--small', '2000'));
 const large = opt('--large', '300,600,1000');
 const drops = Number(opt('--drops', '300'));
 const concurrency = Number(opt('--concurrency', '8'));
+const rounds = Number(opt('--rounds', '3'));
 const corpus = resolve(opt('--corpus', join(tmpdir(), `deid-bench-corpus-${small}-${large.replace(/,/g, '_')}`)));
 const outFile = resolve(opt('--out', join(root, 'bench-results.json')));
 const work = join(tmpdir(), `deid-bench-run-${process.pid}`);
@@ -49,22 +50,50 @@ function timed(command, argv) {
   });
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const settle = () => {
+  execFileSync('sync'); // the last run's dirty pages are not billed to the next one
+  return new Promise((r) => setTimeout(r, 500));
+};
+
+/**
+ * Times `cp -r` + `sync -f` and `deid-agent anonymize` of the same folder in alternating rounds
+ * (the order flips each round) and compares their medians: disk timings on a shared VM vary
+ * by 2x from run to run, and a single pair would mostly measure that.
+ */
 async function compare(name, dir) {
   const n = files(dir).length;
   const mb = bytesOf(dir) / MiB;
   execFileSync('cp', ['-r', dir, join(work, `warm-${name}`)]); // warm the page cache for both runs
   rmSync(join(work, `warm-${name}`), { recursive: true, force: true });
-  // The copy is flushed to disk too (sync -f: syncfs of its file system): the agent fsyncs every
-  // output before it counts as written, and an unflushed copy would time the page cache, not the disk.
-  const copy = await timed('sh', ['-c', 'cp -r "$0" "$1" && sync -f "$1"', dir, join(work, `copy-${name}`)]);
-  const out = join(work, `anon-${name}`);
-  const deid = await timed(process.execPath, [cli, 'anonymize', dir, '--out', join(out, 'out'), '--quarantine', join(out, 'q'),
-    '--failed', join(out, 'f'), '--prefix', 'BENCH_', '--store', join(out, 'store.json'), '--shift-days', '-100', '--concurrency', String(concurrency)]);
-  rmSync(join(work, `copy-${name}`), { recursive: true, force: true });
-  const delivered = files(join(out, 'out')).filter((f) => f.endsWith('.dcm')).length;
-  rmSync(out, { recursive: true, force: true });
-  const r = (x) => ({ seconds: +x.seconds.toFixed(3), filesPerSecond: +(n / x.seconds).toFixed(1), mbPerSecond: +(mb / x.seconds).toFixed(1), peakRssMiB: +x.peakRssMiB.toFixed(1) });
-  return { files: n, megabytes: +mb.toFixed(1), delivered, copy: r(copy), anonymize: r(deid), ratio: { filesPerSecond: +(copy.seconds / deid.seconds).toFixed(3), mbPerSecond: +(copy.seconds / deid.seconds).toFixed(3) } };
+  const runs = { copy: [], anonymize: [] };
+  let delivered = 0;
+  for (let round = 0; round < rounds; round++) {
+    for (const which of round % 2 === 0 ? ['copy', 'anonymize'] : ['anonymize', 'copy']) {
+      await settle();
+      if (which === 'copy') {
+        // The copy is flushed to disk too (sync -f: syncfs of its file system): the agent fsyncs every
+        // output before it counts as written, and an unflushed copy would time the page cache, not the disk.
+        runs.copy.push(await timed('sh', ['-c', 'cp -r "$0" "$1" && sync -f "$1"', dir, join(work, `copy-${name}`)]));
+        rmSync(join(work, `copy-${name}`), { recursive: true, force: true });
+      } else {
+        const out = join(work, `anon-${name}`);
+        runs.anonymize.push(await timed(process.execPath, [cli, 'anonymize', dir, '--out', join(out, 'out'), '--quarantine', join(out, 'q'),
+          '--failed', join(out, 'f'), '--prefix', 'BENCH_', '--store', join(out, 'store.json'), '--shift-days', '-100', '--concurrency', String(concurrency)]));
+        delivered = files(join(out, 'out')).filter((f) => f.endsWith('.dcm')).length;
+        rmSync(out, { recursive: true, force: true });
+      }
+    }
+  }
+  const summary = (xs) => {
+    const seconds = median(xs.map((x) => x.seconds));
+    return { seconds: +seconds.toFixed(3), filesPerSecond: +(n / seconds).toFixed(1), mbPerSecond: +(mb / seconds).toFixed(1),
+      peakRssMiB: +Math.max(...xs.map((x) => x.peakRssMiB)).toFixed(1), roundsSeconds: xs.map((x) => +x.seconds.toFixed(3)) };
+  };
+  const copy = summary(runs.copy);
+  const anonymize = summary(runs.anonymize);
+  const ratio = +(copy.seconds / anonymize.seconds).toFixed(3);
+  return { files: n, megabytes: +mb.toFixed(1), delivered, rounds, copy, anonymize, ratio: { filesPerSecond: ratio, mbPerSecond: ratio } };
 }
 
 async function watchLatency(count, stabilityMs) {
@@ -115,9 +144,9 @@ try {
     watchP50Under1s: latency.beyondStabilityMs.p50 < 1000,
     watchP99Under3s: latency.beyondStabilityMs.p99 < 3000,
   };
-  const result = { date: new Date().toISOString(), machine, method: { copy: 'cp -r, then sync -f of the copy (the agent fsyncs every output)', concurrency }, small: smallResult, large: largeResult, watch: latency, targets };
+  const result = { date: new Date().toISOString(), machine, method: { copy: 'cp -r, then sync -f of the copy (the agent fsyncs every output)', concurrency, rounds, compared: 'median seconds over alternating rounds' }, small: smallResult, large: largeResult, watch: latency, targets };
   writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
-  const line = (label, r) => `${label.padEnd(6)} ${String(r.files).padStart(5)} files ${String(r.megabytes).padStart(8)} MB | cp -r ${r.copy.filesPerSecond} files/s ${r.copy.mbPerSecond} MB/s | anonymize ${r.anonymize.filesPerSecond} files/s ${r.anonymize.mbPerSecond} MB/s, peak RSS ${r.anonymize.peakRssMiB} MiB | ratio ${(r.ratio.mbPerSecond * 100).toFixed(0)}%`;
+  const line = (label, r) => `${label.padEnd(6)} ${String(r.files).padStart(5)} files ${String(r.megabytes).padStart(8)} MB | cp -r ${r.copy.filesPerSecond} files/s ${r.copy.mbPerSecond} MB/s | anonymize ${r.anonymize.filesPerSecond} files/s ${r.anonymize.mbPerSecond} MB/s, peak RSS ${r.anonymize.peakRssMiB} MiB | ratio ${(r.ratio.mbPerSecond * 100).toFixed(0)}% (medians of ${r.rounds} rounds; cp ${r.copy.roundsSeconds.join('/')} s, anonymize ${r.anonymize.roundsSeconds.join('/')} s)`;
   console.log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}`);
   console.log(line('small', smallResult));
   console.log(line('large', largeResult));

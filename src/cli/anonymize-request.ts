@@ -15,6 +15,7 @@ export interface AnonymizeFlags {
   readonly shiftDays?: number;
   readonly option: string[];
   readonly concurrency?: number;
+  readonly workers?: number;
 }
 
 /** Flags, or a config file's project with flags overriding it, resolved into one request. */
@@ -47,6 +48,7 @@ export async function anonymizeRequest(inputs: string[], f: AnonymizeFlags): Pro
     options: f.option.length > 0 ? parseOptionNames(f.option) : (base.options ?? []),
     ...(f.shiftDays === undefined ? {} : { shiftDays: f.shiftDays }),
     ...(f.concurrency === undefined ? {} : { concurrency: f.concurrency }),
+    ...(f.workers === undefined ? {} : { workers: f.workers }),
   };
   const missing = (['out', 'quarantine', 'failed', 'prefix', 'storePath'] as const).filter((k) => !req[k]);
   if (missing.length > 0) {

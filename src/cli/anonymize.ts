@@ -1,11 +1,13 @@
 import type { BurnedInRule } from '../detect/burned-in-rules.js';
 import { resolveProfile, type SupportedOption } from '../deid/profile.js';
-import { openProjectContext } from '../pipeline/project-context.js';
-import { processInstance } from '../pipeline/process-instance.js';
+import { availableParallelism } from 'node:os';
+import { InstanceWorkers, inThisThread } from '../pipeline/instance-workers.js';
+import { openProject } from '../pipeline/project-context.js';
 import { TaskPool } from '../pipeline/task-pool.js';
 import { assertNever } from '../pipeline/outcome.js';
 import { settleAside } from '../pipeline/settle-aside.js';
 import { ProjectStore } from '../store/project-store.js';
+import type { PatientIdentity } from '../deid/patient-identity.js';
 import { collectInputs } from './collect-inputs.js';
 
 export interface AnonymizeRequest {
@@ -26,6 +28,8 @@ export interface AnonymizeRequest {
    * different encodings then land on their output in input order, so re-runs are byte-identical.
    */
   readonly concurrency?: number;
+  /** Worker threads for the CPU work (default: CPUs, at most `concurrency`; 0: this thread). */
+  readonly workers?: number;
 }
 
 export interface AnonymizeSummary {
@@ -44,9 +48,10 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
   // The store first: a run that cannot use it must leave nothing behind.
   const store = await ProjectStore.open(req.storePath);
   const counts = { delivered: 0, quarantined: 0, failed: 0 };
+  let workers: InstanceWorkers | undefined;
   const pseudonyms = new Set<string>();
   try {
-    const ctx = await openProjectContext(store, {
+    const spec = await openProject(store, {
       name: req.project, prefix: req.prefix, outbox: req.out, quarantine: req.quarantine, failed: req.failed, options: req.options,
       ...(req.shiftDays === undefined ? {} : { dateShiftDays: req.shiftDays }),
       ...(req.shiftRange === undefined ? {} : { dateShiftRange: req.shiftRange }),
@@ -54,8 +59,13 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
     });
     // With concurrency > 1 files overlap their I/O (reads, fsyncs); pseudonyms are still
     // assigned one at a time by the store, in the order patients are first met.
-    const pool = new TaskPool<string>(req.concurrency ?? 1, async (file) => {
-      const outcome = await processInstance(file, ctx);
+    const concurrency = req.concurrency ?? 1;
+    const workerCount = Math.min(req.workers ?? availableParallelism(), concurrency);
+    workers = workerCount > 0 ? new InstanceWorkers(workerCount) : undefined;
+    const calls = { pseudonymFor: (identity: PatientIdentity) => store.pseudonymFor(req.project, identity) };
+    const processor = workers ? workers.register(spec, calls) : inThisThread(spec, calls);
+    const pool = new TaskPool<string>(concurrency, async (file) => {
+      const outcome = await processor.process(file);
       switch (outcome.kind) {
         case 'delivered':
           pseudonyms.add(outcome.pseudonym);
@@ -74,6 +84,7 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
     for (const file of files) pool.push(file);
     await pool.idle();
   } finally {
+    await workers?.close();
     await store.close();
   }
   return { inputs: files.length, ...counts, patients: pseudonyms.size };

@@ -34,6 +34,12 @@ function parseConcurrency(v: string): number {
   return n;
 }
 
+function parseWorkers(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new InvalidArgumentError('a whole number from 0 to 64');
+  return n;
+}
+
 const program = new Command()
   .name('deid-agent')
   .description('De-identifies DICOM files for research (DICOM PS3.15 Annex E).')
@@ -53,6 +59,7 @@ program
   .option('--shift-days <n>', 'date shift in days for a new project (default: drawn once and stored)', parseShift)
   .option('--option <name>', `profile option, repeatable: ${[...OPTION_NAMES.keys()].join(', ')}`, collect, [])
   .option('--concurrency <n>', 'files in flight at once (default 1: deterministic order; more overlaps I/O)', parseConcurrency)
+  .option('--workers <n>', 'worker threads for the CPU work (default: the CPUs, at most --concurrency; 0: the main thread)', parseWorkers)
   .action(async (inputs: string[], flags: AnonymizeFlags) => {
     const summary = await anonymize(await anonymizeRequest(inputs, flags));
     process.stdout.write(

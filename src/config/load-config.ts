@@ -43,6 +43,7 @@ export async function loadConfig(file: string): Promise<ResolvedConfig> {
   const c = parsed.data;
   return {
     ...(c.dicom ? { dicom: c.dicom } : {}),
+    ...(c.workers === undefined ? {} : { workers: c.workers }),
     store: resolve(c.store),
     projects: c.projects.map((p) => ({
       ...p, inbox: resolve(p.inbox), outbox: resolve(p.outbox), quarantine: resolve(p.quarantine), failed: resolve(p.failed),

@@ -85,6 +85,8 @@ export const configSchema = z.object({
   store: z.string().min(1),
   /** The agent's Storage SCP (C-STORE listener, C-ECHO); projects pick associations with `listen`. */
   dicom: z.object({ aet: aeTitle, port: z.number().int().min(1).max(65535) }).strict().optional(),
+  /** Worker threads that de-identify instances for every project (default: the number of CPUs; 0: the main thread). */
+  workers: z.number().int().min(0).max(64).optional(),
   projects: z.array(projectConfigSchema).min(1),
 }).strict().superRefine((c, ctx) => {
   const seen = new Set<string>();
@@ -107,5 +109,6 @@ export type ResolvedProjectConfig = ProjectConfig & { readonly work: string };
 export interface ResolvedConfig {
   readonly store: string;
   readonly dicom?: { readonly aet: string; readonly port: number };
+  readonly workers?: number;
   readonly projects: readonly ResolvedProjectConfig[];
 }

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { ProjectStore } from '../store/project-store.js';
+import { InstanceWorkers } from './instance-workers.js';
 import { ProjectRunner } from './project-runner.js';
 import { PacsRetrieval } from '../sources/pacs-retrieval.js';
 import { type IncomingAssociation, startStoreScp } from '../dicom/dimse-listener.js';
@@ -27,12 +28,14 @@ export interface RunningAgent {
 /** Starts every project of a loaded config over one store (the store's single writer). */
 export async function startAgent(config: ResolvedConfig, log: Logger): Promise<RunningAgent> {
   const store = await ProjectStore.open(config.store);
+  const workerCount = config.workers ?? availableParallelism();
+  const workers = workerCount > 0 ? new InstanceWorkers(workerCount) : undefined;
   const runners = new Map<string, ProjectRunner>();
   let listener: { close(): Promise<void> } | undefined;
   const retrievals: PacsRetrieval[] = [];
   try {
     for (const project of config.projects) {
-      const runner = new ProjectRunner(project, store, log, availableParallelism());
+      const runner = new ProjectRunner(project, store, log, availableParallelism(), workers);
       const { recovered } = await runner.start();
       runners.set(project.name, runner);
       log.info({ project: project.name, recovered }, 'project watching');
@@ -72,6 +75,7 @@ export async function startAgent(config: ResolvedConfig, log: Logger): Promise<R
     await Promise.all(retrievals.map((r) => r.stop()));
     await listener?.close();
     await Promise.all([...runners.values()].map((r) => r.stop()));
+    await workers?.close();
     await store.close();
     throw e;
   }
@@ -80,6 +84,7 @@ export async function startAgent(config: ResolvedConfig, log: Logger): Promise<R
       await Promise.all(retrievals.map((r) => r.stop()));
       await listener?.close();
       await Promise.all([...runners.values()].map((r) => r.stop()));
+      await workers?.close();
       await store.close();
     },
   };

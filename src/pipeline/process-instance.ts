@@ -10,18 +10,16 @@ import { temporariesOf } from '../fs/atomic-write.js';
 import { deidentify, instanceUids } from '../deid/deidentify.js';
 import { patientIdentity } from '../deid/patient-identity.js';
 import type { Profile } from '../deid/profile.js';
-import type { ProjectSecrets, ProjectStore } from '../store/project-store.js';
+import type { ProjectSecrets } from '../store/project-store.js';
+import type { StoreCalls } from './project-context.js';
 import type { Outcome } from './outcome.js';
 
-export interface ProjectContext {
+export interface ProjectContext extends StoreCalls {
   readonly name: string;
   readonly profile: Profile;
   readonly secrets: ProjectSecrets;
-  readonly store: ProjectStore;
   readonly detectors: readonly Detector[];
   readonly outbox: string;
-  /** Called with the new SOP Instance UID and output path before the output is written (durable queueing). */
-  readonly beforeWrite?: (sopInstanceUid: string, outputPath: string) => Promise<void>;
 }
 
 const MEDIA_DIRECTORY_CLASS = '1.2.840.10008.1.3.10';
@@ -58,7 +56,7 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   }
 
   // Durable before any output carries it (store invariant).
-  const pseudonym = await ctx.store.pseudonymFor(ctx.name, patientIdentity(file.dataset));
+  const pseudonym = await ctx.pseudonymFor(patientIdentity(file.dataset));
   const result = deidentify(file.dataset, ctx.profile, { pseudonym, ...ctx.secrets });
   const out = instanceUids(result.dataset);
   if ('missing' in out) return { kind: 'failed', reason: `de-identified instance lacks ${formatTag(out.missing)}`, sourceStudyUid };

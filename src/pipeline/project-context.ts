@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { type BurnedInRule, createBurnedInRuleDetector, DEFAULT_BURNED_IN_RULES } from '../detect/burned-in-rules.js';
+import type { PatientIdentity } from '../deid/patient-identity.js';
 import { resolveProfile, type SupportedOption } from '../deid/profile.js';
 import { clearTemporaries } from '../fs/atomic-write.js';
-import { DEFAULT_SHIFT_RANGE, type ProjectStore } from '../store/project-store.js';
+import { DEFAULT_SHIFT_RANGE, type ProjectSecrets, type ProjectStore } from '../store/project-store.js';
 import type { ProjectContext } from './process-instance.js';
 
 /** What a one-shot run and the watch agent alike need to know of a project. */
@@ -19,12 +20,39 @@ export interface ProjectSettings {
 }
 
 /**
+ * What de-identifying one instance needs to know of a project, as plain data: a worker thread
+ * is given it and builds its own context from it (the store stays in the main thread).
+ */
+export interface ProcessingSpec {
+  readonly name: string;
+  readonly options: readonly SupportedOption[];
+  readonly secrets: ProjectSecrets;
+  readonly outbox: string;
+  readonly burnedInRules: readonly BurnedInRule[];
+}
+
+/** Answers that only the main thread can give, because they touch the store. */
+export interface StoreCalls {
+  /** The project's pseudonym for a patient, durable before it returns. */
+  readonly pseudonymFor: (identity: PatientIdentity) => Promise<string>;
+  /** Called before an output is written (durable forward queueing); absent when nothing forwards. */
+  readonly beforeWrite?: (sopInstanceUid: string, outputPath: string) => Promise<void>;
+}
+
+export function processingContext(spec: ProcessingSpec, calls: StoreCalls): ProjectContext {
+  return {
+    name: spec.name, profile: resolveProfile(spec.options), secrets: spec.secrets, outbox: spec.outbox,
+    detectors: [createBurnedInRuleDetector(spec.burnedInRules)], ...calls,
+  };
+}
+
+/**
  * Makes a project ready to settle inputs: its folders exist (quarantine and failed 0700), their
  * leftover temporaries are cleared (this process is their only writer), and the project is
  * opened in the store (created with a drawn shift the first time).
  */
-export async function openProjectContext(store: ProjectStore, s: ProjectSettings): Promise<ProjectContext> {
-  const profile = resolveProfile(s.options);
+export async function openProject(store: ProjectStore, s: ProjectSettings): Promise<ProcessingSpec> {
+  resolveProfile(s.options); // option conflicts are refused before anything is made
   await mkdir(s.outbox, { recursive: true });
   await mkdir(s.quarantine, { recursive: true, mode: 0o700 });
   await mkdir(s.failed, { recursive: true, mode: 0o700 });
@@ -33,8 +61,5 @@ export async function openProjectContext(store: ProjectStore, s: ProjectSettings
     name: s.name, prefix: s.prefix, shiftRange: s.dateShiftRange ?? DEFAULT_SHIFT_RANGE,
     ...(s.dateShiftDays === undefined ? {} : { dateShiftDays: s.dateShiftDays }),
   });
-  return {
-    name: s.name, profile, secrets, store, outbox: s.outbox,
-    detectors: [createBurnedInRuleDetector(s.burnedInRules ?? DEFAULT_BURNED_IN_RULES)],
-  };
+  return { name: s.name, options: s.options, secrets, outbox: s.outbox, burnedInRules: s.burnedInRules ?? DEFAULT_BURNED_IN_RULES };
 }

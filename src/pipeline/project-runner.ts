@@ -7,9 +7,11 @@ import { InboxWatcher } from '../sources/inbox-watcher.js';
 import { WorkArea } from '../sources/work-area.js';
 import { expandZip, isZip, ZipRefused } from '../sources/zip-archive.js';
 import type { ProjectStore } from '../store/project-store.js';
-import { openProjectContext } from './project-context.js';
+import type { PatientIdentity } from '../deid/patient-identity.js';
+import { openProject } from './project-context.js';
+import { type InstanceProcessor, type InstanceWorkers, inThisThread } from './instance-workers.js';
 import { assertNever, type Outcome } from './outcome.js';
-import { type ProjectContext, processInstance, safeReason } from './process-instance.js';
+import { safeReason } from './process-instance.js';
 import { settleAside } from './settle-aside.js';
 import { TaskPool } from './task-pool.js';
 import { CStoreForwarder } from '../sinks/cstore-forwarder.js';
@@ -28,12 +30,16 @@ export class ProjectRunner {
   private readonly workArea: WorkArea;
   private readonly pool: TaskPool<Job>;
   private watcher: InboxWatcher | undefined;
-  private ctx: ProjectContext | undefined;
+  private processor: InstanceProcessor | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweepingFolders = false;
   private forwarder: CStoreForwarder | undefined;
 
-  constructor(private readonly project: ResolvedProjectConfig, private readonly store: ProjectStore, private readonly log: Logger, cpus: number) {
+  /** `workers`: the agent's instance worker threads; without them instances are processed in this thread. */
+  constructor(
+    private readonly project: ResolvedProjectConfig, private readonly store: ProjectStore, private readonly log: Logger, cpus: number,
+    private readonly workers?: InstanceWorkers,
+  ) {
     this.workArea = new WorkArea(project.work);
     this.pool = new TaskPool(project.concurrency ?? cpus, (job) => this.runJob(job));
   }
@@ -42,8 +48,12 @@ export class ProjectRunner {
     const p = this.project;
     await mkdir(p.inbox, { recursive: true });
     await this.workArea.init();
-    const ctx = await openProjectContext(this.store, { ...p, options: parseOptionNames(p.options ?? []) });
-    this.ctx = p.forward ? { ...ctx, beforeWrite: (sop: string, path: string) => this.store.enqueueForward(p.name, sop, path) } : ctx;
+    const spec = await openProject(this.store, { ...p, options: parseOptionNames(p.options ?? []) });
+    const calls = {
+      pseudonymFor: (identity: PatientIdentity) => this.store.pseudonymFor(p.name, identity),
+      ...(p.forward ? { beforeWrite: (sop: string, path: string) => this.store.enqueueForward(p.name, sop, path) } : {}),
+    };
+    this.processor = this.workers ? this.workers.register(spec, calls) : inThisThread(spec, calls);
     if (p.forward) {
       this.forwarder = new CStoreForwarder(p.name, p.forward, this.store, this.log);
       this.forwarder.start();
@@ -120,7 +130,7 @@ export class ProjectRunner {
     }
     // Archives are containers: their entries are counted, not the archive.
     this.store.record(this.project.name, 'received');
-    await this.settle(claimed, await processInstance(claimed, this.ctx as ProjectContext));
+    await this.settle(claimed, await (this.processor as InstanceProcessor).process(claimed));
   }
 
   private async expand(archive: string): Promise<void> {

@@ -54,7 +54,8 @@ describe('deid-agent anonymize over real files', () => {
     for (const f of readdirSync(SAMPLES)) copyFileSync(join(SAMPLES, f), join(inputDir, 'Doe_Jane_MRN12345', 'nested', `Doe_Jane_${f}`));
     inputs = [inputDir, PYDICOM_TEST_FILES, PYDICOM_CHARSET_FILES];
     first = anonymizeInto(join(root, 'run1'), inputs);
-    second = anonymizeInto(join(root, 'run2'), inputs, [], first.store);
+    // The first run processes in a worker thread (the default), the second in the main thread.
+    second = anonymizeInto(join(root, 'run2'), inputs, ['--workers', '0'], first.store);
     outputs = walk(first.out);
     d = pydescribe([...outputs, ...walk(join(inputDir))]);
     // The samples' patients, found through the crosswalk: Jane's three CT images and John's MR.
@@ -261,7 +262,7 @@ describe('deid-agent anonymize over real files', () => {
     expect(readFileSync(join(first.failed, `${text.slice(0, 32)}.json`), 'utf8')).toContain('not-dicom');
   });
 
-  it('gives byte-identical outputs on a second run with the same store', () => {
+  it('gives byte-identical outputs on a second run with the same store (worker thread and main thread alike)', () => {
     expect(second.status).toBe(0);
     const again = walk(second.out);
     expect(again.map((p) => relative(second.out, p))).toEqual(outputs.map((p) => relative(first.out, p)));
@@ -325,6 +326,9 @@ describe('deid-agent anonymize: refusals', () => {
     expect(badOption.stderr).toContain('unknown profile option');
     const zero = anonymizeInto(join(root, 'z'), [sample], ['--shift-days', '0']);
     expect(zero.status).not.toBe(0);
+    const workers = anonymizeInto(join(root, 'w'), [sample], ['--workers', '-1']);
+    expect(workers.status).not.toBe(0);
+    expect(workers.stderr).toContain('a whole number from 0 to 64');
   });
 
   it('draws and stores a shift for a new project when none is given', () => {

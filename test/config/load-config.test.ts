@@ -41,6 +41,8 @@ describe('loadConfig', () => {
     const dup = await loadConfig(write('dup.json', { ...hold, projects: [hold.projects[0], hold.projects[0]] })).catch((e: Error) => e);
     expect(String(dup)).toContain("duplicate project name 'HOLD'");
     await expect(loadConfig(write('x.json', '{'))).rejects.toThrow(/not valid JSON/);
+    await expect(loadConfig(write('w.json', { ...hold, workers: 1.5 }))).rejects.toThrow(/workers/);
+    expect((await loadConfig(write('w0.json', { ...hold, workers: 0 }))).workers).toBe(0);
   });
 
   it('drives anonymize: the project\'s folders, prefix, store and shift from the file', () => {

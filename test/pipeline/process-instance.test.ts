@@ -26,7 +26,10 @@ describe('processInstance over every readable corpus file', () => {
     const inputs = [...dcmFiles(PYDICOM_TEST_FILES), ...dcmFiles(PYDICOM_CHARSET_FILES), ...dcmFiles(SAMPLES)]
       .filter((f) => !(basename(f) in EXPECTED_FAILURES));
     for (const [i, f] of inputs.entries()) {
-      const outcome = await processInstance(f, { name: 'P', profile: resolveProfile([]), secrets, store, detectors: [], outbox: join(root, String(i)) });
+      const outcome = await processInstance(f, {
+        name: 'P', profile: resolveProfile([]), secrets, detectors: [], outbox: join(root, String(i)),
+        pseudonymFor: (identity) => store.pseudonymFor('P', identity),
+      });
       if (outcome.kind === 'delivered') pairs.push([f, outcome.outputPath]);
       else refused.push(`${basename(f)}: ${outcome.kind === 'failed' ? outcome.reason : outcome.kind}`);
     }

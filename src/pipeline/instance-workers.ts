@@ -1,0 +1,127 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { type FromWorker, type ThreadError, type ToWorker, fromThreadError, toThreadError } from './instance-messages.js';
+import type { Outcome } from './outcome.js';
+import { type ProjectContext, processInstance } from './process-instance.js';
+import { type ProcessingSpec, type StoreCalls, processingContext } from './project-context.js';
+
+/** De-identifies one input into its outcome; a bad input is an outcome, never a throw. */
+export interface InstanceProcessor {
+  process(path: string): Promise<Outcome>;
+}
+
+/** Processing in the calling thread (`workers: 0`). */
+export function inThisThread(spec: ProcessingSpec, calls: StoreCalls): InstanceProcessor {
+  const ctx: ProjectContext = processingContext(spec, calls);
+  return { process: (path) => processInstance(path, ctx) };
+}
+
+/**
+ * The worker's script. Built code runs `instance-worker.js` beside this file; tests run this
+ * module from its TypeScript source, and a worker thread cannot load TypeScript, so they use
+ * the build (`npm test` builds first).
+ */
+function workerScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (!here.endsWith('.ts')) return join(dirname(here), 'instance-worker.js');
+  const built = resolve(dirname(here), '..', '..', 'dist', 'src', 'pipeline', 'instance-worker.js');
+  if (!existsSync(built)) throw new Error('instance workers need the build: run npm run build');
+  return built;
+}
+
+interface Slot {
+  worker: Worker;
+  readonly pending: Map<number, { resolve: (o: Outcome) => void; reject: (e: Error) => void }>;
+}
+
+/**
+ * A fixed set of worker threads that process instances for every registered project, so the
+ * CPU work of parsing, rules and serialising runs beside the main thread. The main thread keeps
+ * the store (single writer): workers ask it for pseudonyms and forward queueing by message.
+ * Jobs go to the worker with the fewest in flight. A worker that dies fails its jobs (their
+ * inputs settle as failed, with the reason) and is replaced.
+ */
+export class InstanceWorkers {
+  private readonly slots: Slot[] = [];
+  private readonly projects = new Map<string, { readonly spec: ProcessingSpec; readonly calls: StoreCalls }>();
+  private nextId = 1;
+  private closing = false;
+
+  constructor(readonly size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError('at least one worker');
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  register(spec: ProcessingSpec, calls: StoreCalls): InstanceProcessor {
+    this.projects.set(spec.name, { spec, calls });
+    for (const s of this.slots) this.send(s, { type: 'project', spec, forwards: calls.beforeWrite !== undefined });
+    return { process: (path) => this.dispatch(spec.name, path) };
+  }
+
+  /** Stops the threads; call once nothing is in flight (jobs still running fail). */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private send(slot: Slot, m: ToWorker): void {
+    slot.worker.postMessage(m);
+  }
+
+  private dispatch(project: string, path: string): Promise<Outcome> {
+    if (this.closing) return Promise.reject(new Error('instance workers are closed'));
+    const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    const id = this.nextId++;
+    return new Promise<Outcome>((resolvePromise, reject) => {
+      slot.pending.set(id, { resolve: resolvePromise, reject });
+      this.send(slot, { type: 'process', id, project, path });
+    });
+  }
+
+  private spawn(): Slot {
+    const slot: Slot = { worker: new Worker(workerScript()), pending: new Map() };
+    slot.worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
+    let failed = false;
+    const fail = (error: ThreadError): void => {
+      if (failed) return;
+      failed = true;
+      for (const job of slot.pending.values()) job.reject(fromThreadError(error, 'instance worker stopped'));
+      slot.pending.clear();
+      if (this.closing) return;
+      const index = this.slots.indexOf(slot);
+      const replacement = this.spawn();
+      for (const { spec, calls } of this.projects.values()) this.send(replacement, { type: 'project', spec, forwards: calls.beforeWrite !== undefined });
+      if (index >= 0) this.slots[index] = replacement;
+    };
+    slot.worker.on('error', (e) => fail({ ...toThreadError(e), name: 'WorkerCrashed' }));
+    slot.worker.on('exit', (code) => fail({ name: 'WorkerExited', code: `exit ${code}` }));
+    return slot;
+  }
+
+  private onMessage(slot: Slot, m: FromWorker): void {
+    switch (m.type) {
+      case 'outcome':
+      case 'error': {
+        const job = slot.pending.get(m.id);
+        slot.pending.delete(m.id);
+        if (m.type === 'outcome') job?.resolve(m.outcome);
+        else job?.reject(fromThreadError(m.error, 'instance worker error'));
+        break;
+      }
+      case 'pseudonymFor':
+      case 'beforeWrite': {
+        const calls = this.projects.get(m.project)?.calls;
+        const answer = m.type === 'pseudonymFor'
+          ? calls?.pseudonymFor(m.identity)
+          : calls?.beforeWrite?.(m.sopInstanceUid, m.outputPath).then(() => undefined);
+        void (answer ?? Promise.reject(new Error('unknown project'))).then(
+          (pseudonym) => this.send(slot, { type: 'answer', id: m.id, ...(pseudonym === undefined ? {} : { pseudonym }) }),
+          (e: unknown) => this.send(slot, { type: 'answer', id: m.id, error: toThreadError(e) }),
+        );
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { PatientIdentity } from '../../src/deid/patient-identity.js';
+import { InstanceWorkers, inThisThread } from '../../src/pipeline/instance-workers.js';
+import type { ProcessingSpec } from '../../src/pipeline/project-context.js';
+import { DEFAULT_BURNED_IN_RULES } from '../../src/detect/burned-in-rules.js';
+import { EXPECTED_FAILURES, PYDICOM_TEST_FILES, SAMPLES, dcmFiles } from '../helpers/corpus.js';
+
+describe('instance worker threads', () => {
+  const root = mkdtempSync(join(tmpdir(), 'deid-workers-'));
+  const workers = new InstanceWorkers(2);
+  afterAll(() => workers.close());
+  const spec = (name: string, outbox: string, burnedInRules = DEFAULT_BURNED_IN_RULES): ProcessingSpec => ({
+    name, options: [], outbox, burnedInRules,
+    secrets: { dateShiftDays: -21, uidSecret: Buffer.alloc(32, 7) },
+  });
+  /** A stand-in for the store: numbers patients in the order asked, and records which thread asked. */
+  const pseudonyms = () => {
+    const known = new Map<string, string>();
+    return (identity: PatientIdentity): Promise<string> => {
+      if (!known.has(identity.key)) known.set(identity.key, `W_${String(known.size + 1).padStart(3, '0')}`);
+      return Promise.resolve(known.get(identity.key) as string);
+    };
+  };
+  const inputs = [...dcmFiles(PYDICOM_TEST_FILES), ...dcmFiles(SAMPLES)].filter((f) => !(basename(f) in EXPECTED_FAILURES));
+
+  it('write what processing in this thread writes, byte for byte, for every corpus file', async () => {
+    // No burned-in rules: every readable instance is written, none set aside.
+    const threaded = workers.register(spec('T', join(root, 'threads'), []), { pseudonymFor: pseudonyms() });
+    const here = inThisThread(spec('T', join(root, 'here'), []), { pseudonymFor: pseudonyms() });
+    let delivered = 0;
+    for (const f of inputs) {
+      // One at a time, so both number the patients in the same order.
+      const a = await threaded.process(f);
+      const b = await here.process(f);
+      expect(a.kind, basename(f)).toBe(b.kind);
+      if (a.kind !== 'delivered' || b.kind !== 'delivered') continue;
+      expect(relative(join(root, 'threads'), a.outputPath)).toBe(relative(join(root, 'here'), b.outputPath));
+      expect(readFileSync(a.outputPath).equals(readFileSync(b.outputPath)), basename(f)).toBe(true);
+      delivered++;
+    }
+    expect(delivered).toBeGreaterThan(50);
+  });
+
+  it('ask the main thread for pseudonyms and forward queueing, before the output exists', async () => {
+    const asked: string[] = [];
+    const queued: Array<{ sop: string; existed: boolean }> = [];
+    const p = workers.register(spec('Q', join(root, 'queued')), {
+      pseudonymFor: (identity) => {
+        asked.push(identity.key);
+        return Promise.resolve('Q_001');
+      },
+      beforeWrite: (sop, path) => {
+        queued.push({ sop, existed: existsSync(path) });
+        return Promise.resolve();
+      },
+    });
+    const outcome = await p.process(join(SAMPLES, 'study-a-ct-1.dcm'));
+    expect(outcome.kind).toBe('delivered');
+    expect(asked).toHaveLength(1);
+    expect(queued).toEqual([{ sop: basename(outcome.kind === 'delivered' ? outcome.outputPath : '', '.dcm'), existed: false }]);
+  });
+
+  it('turn a failed store call into a rejected job that names only the error, and write nothing', async () => {
+    const outbox = join(root, 'refused');
+    const p = workers.register(spec('R', outbox), {
+      pseudonymFor: () => Promise.reject(Object.assign(new Error('store is locked by PATIENT^NAME'), { name: 'StoreError' })),
+    });
+    const error = await p.process(join(SAMPLES, 'study-a-ct-1.dcm')).then(() => undefined, (e: unknown) => e as Error);
+    expect(error?.name).toBe('StoreError');
+    expect(error?.message).not.toContain('PATIENT');
+    expect(existsSync(join(outbox, 'R_001'))).toBe(false);
+  });
+
+  it('settle bad inputs as outcomes, in the worker as in this thread', async () => {
+    const p = workers.register(spec('B', join(root, 'bad')), { pseudonymFor: pseudonyms() });
+    const outcome = await p.process(join(SAMPLES, 'not-dicom.txt'));
+    expect(outcome.kind).toBe('failed');
+  });
+});
