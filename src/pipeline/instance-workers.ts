@@ -36,6 +36,16 @@ interface Slot {
   readonly pending: Map<number, { resolve: (o: Outcome) => void; reject: (e: Error) => void }>;
 }
 
+export interface InstanceWorkerOptions {
+  /**
+   * Each worker's JavaScript heap limit. A header that would need more (a hostile or broken file
+   * with millions of elements) kills that worker, not the agent: its jobs fail with the reason
+   * ERR_WORKER_OUT_OF_MEMORY and a new worker takes its place. Default 512 MiB; a normal
+   * header needs well under 1 MiB.
+   */
+  readonly maxHeapMiB?: number;
+}
+
 /**
  * A fixed set of worker threads that process instances for every registered project, so the
  * CPU work of parsing, rules and serialising runs beside the main thread. The main thread keeps
@@ -49,7 +59,7 @@ export class InstanceWorkers {
   private nextId = 1;
   private closing = false;
 
-  constructor(readonly size: number) {
+  constructor(readonly size: number, private readonly options: InstanceWorkerOptions = {}) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError('at least one worker');
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
@@ -81,7 +91,8 @@ export class InstanceWorkers {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(workerScript()), pending: new Map() };
+    const worker = new Worker(workerScript(), { resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMiB ?? 512 } });
+    const slot: Slot = { worker, pending: new Map() };
     slot.worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
     let failed = false;
     const fail = (error: ThreadError): void => {

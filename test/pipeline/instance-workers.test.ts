@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -78,5 +78,60 @@ describe('instance worker threads', () => {
     const p = workers.register(spec('B', join(root, 'bad')), { pseudonymFor: pseudonyms() });
     const outcome = await p.process(join(SAMPLES, 'not-dicom.txt'));
     expect(outcome.kind).toBe('failed');
+  });
+});
+
+/** A Part 10 file whose header is one sequence of `items` tiny items: cheap on disk, costly as objects. */
+function bloatedHeader(items: number): Buffer {
+  const el = (g: number, e: number, vr: string, v: Buffer): Buffer => {
+    const long = ['OB', 'SQ', 'UN'].includes(vr);
+    const h = Buffer.alloc(long ? 12 : 8);
+    h.writeUInt16LE(g, 0);
+    h.writeUInt16LE(e, 2);
+    h.write(vr, 4, 'latin1');
+    if (long) h.writeUInt32LE(v.length, 8);
+    else h.writeUInt16LE(v.length, 6);
+    return Buffer.concat([h, v]);
+  };
+  const ui = (s: string): Buffer => Buffer.from(s.length % 2 ? `${s}\0` : s, 'latin1');
+  const meta = Buffer.concat([
+    el(0x0002, 0x0001, 'OB', Buffer.from([0, 1])), el(0x0002, 0x0002, 'UI', ui('1.2.840.10008.5.1.4.1.1.7')),
+    el(0x0002, 0x0003, 'UI', ui('1.2.3.4.5')), el(0x0002, 0x0010, 'UI', ui('1.2.840.10008.1.2.1')),
+  ]);
+  const group = el(0x0002, 0x0000, 'UL', Buffer.from([meta.length & 0xff, (meta.length >> 8) & 0xff, 0, 0]));
+  const reference = el(0x0008, 0x1150, 'UI', ui('1.2'));
+  const itemHeader = Buffer.from([0xfe, 0xff, 0x00, 0xe0, 0, 0, 0, 0]);
+  itemHeader.writeUInt32LE(reference.length, 4);
+  const item = Buffer.concat([itemHeader, reference]);
+  const sequence = Buffer.concat(Array.from({ length: items }, () => item));
+  return Buffer.concat([
+    Buffer.alloc(128), Buffer.from('DICM'), group, meta,
+    el(0x0008, 0x0016, 'UI', ui('1.2.840.10008.5.1.4.1.1.7')), el(0x0008, 0x0018, 'UI', ui('1.2.3.4.5')),
+    el(0x0008, 0x1115, 'SQ', sequence),
+    el(0x0020, 0x000d, 'UI', ui('1.2.3.1')), el(0x0020, 0x000e, 'UI', ui('1.2.3.2')),
+  ]);
+}
+
+describe('a worker that runs out of heap', () => {
+  it('fails that job with the reason, is replaced, and the next job is processed', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'deid-oom-'));
+    const bloated = join(root, 'bloated.dcm');
+    writeFileSync(bloated, bloatedHeader(400_000));
+    const workers = new InstanceWorkers(1, { maxHeapMiB: 16 });
+    try {
+      const p = workers.register({
+        name: 'M', options: [], outbox: join(root, 'out'), burnedInRules: [], secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) },
+      }, { pseudonymFor: () => Promise.resolve('M_001') });
+      const error = await p.process(bloated).then(() => undefined, (e: unknown) => e as NodeJS.ErrnoException);
+      expect(error?.code).toBe('ERR_WORKER_OUT_OF_MEMORY');
+      expect((await p.process(join(SAMPLES, 'study-a-ct-1.dcm'))).kind).toBe('delivered');
+      // The file itself is valid: only the heap limit stopped it.
+      const unbounded = inThisThread({
+        name: 'M', options: [], outbox: join(root, 'out2'), burnedInRules: [], secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) },
+      }, { pseudonymFor: () => Promise.resolve('M_001') });
+      expect((await unbounded.process(bloated)).kind).toBe('delivered');
+    } finally {
+      await workers.close();
+    }
   });
 });
