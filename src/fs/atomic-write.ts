@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { writeAll } from './file-io.js';
+import { copyRange, writeAll } from './file-io.js';
 
 async function fsyncDirectory(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -122,4 +122,15 @@ export async function writeAtomically(target: string, bytes: AsyncIterable<Buffe
   await createFileAtomically(target, async (out) => {
     for await (const chunk of bytes) await writeAll(out, [chunk]);
   }, mode, tmpDir);
+}
+
+/** Copies the file at `from` to `target` atomically, in the kernel where it can (see copyRange). */
+export async function copyFileAtomically(from: string, target: string, mode = 0o644, tmpDir?: string): Promise<void> {
+  const source = await open(from, 'r');
+  try {
+    const { size } = await source.stat();
+    await createFileAtomically(target, (out) => copyRange(source, out, 0, size), mode, tmpDir);
+  } finally {
+    await source.close();
+  }
 }

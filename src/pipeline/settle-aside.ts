@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { temporariesOf, writeAtomically } from '../fs/atomic-write.js';
+import { copyFileAtomically, temporariesOf, writeAtomically } from '../fs/atomic-write.js';
 import { TOOL_NAME } from '../deid/provenance.js';
 import type { Outcome } from './outcome.js';
 
@@ -26,7 +26,7 @@ async function moveInto(from: string, to: string, tmpDir: string): Promise<void>
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
     // Another file system: a durable copy first, then the claim goes.
-    await writeAtomically(to, createReadStream(from) as AsyncIterable<Buffer>, 0o600, tmpDir);
+    await copyFileAtomically(from, to, 0o600, tmpDir);
     await rm(from);
   }
 }
@@ -59,6 +59,6 @@ export async function settleAside(inputPath: string, dir: string, outcome: Exclu
   const tmpDir = temporariesOf(dir);
   await writeAtomically(sidecarPath, [Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`)], 0o600, tmpDir);
   if (mode === 'move') await moveInto(inputPath, path, tmpDir);
-  else await writeAtomically(path, createReadStream(inputPath) as AsyncIterable<Buffer>, 0o600, tmpDir);
+  else await copyFileAtomically(inputPath, path, 0o600, tmpDir);
   return { path, sidecarPath };
 }
