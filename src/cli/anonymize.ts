@@ -44,48 +44,52 @@ export interface AnonymizeSummary {
 export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary> {
   // Option conflicts are refused before anything is opened or written.
   resolveProfile(req.options);
-  const files = await collectInputs(req.inputs);
-  // The store first: a run that cannot use it must leave nothing behind.
-  const store = await ProjectStore.open(req.storePath);
+  // With concurrency > 1 files overlap their I/O (reads, fsyncs); pseudonyms are still
+  // assigned one at a time by the store, in the order patients are first met.
+  const concurrency = req.concurrency ?? 1;
+  const workerCount = Math.min(req.workers ?? availableParallelism(), concurrency);
+  // Started first: their threads load the engine while the inputs are listed and the store opened.
+  const workers = workerCount > 0 ? new InstanceWorkers(workerCount) : undefined;
   const counts = { delivered: 0, quarantined: 0, failed: 0 };
-  let workers: InstanceWorkers | undefined;
   const pseudonyms = new Set<string>();
+  let files: string[];
   try {
-    const spec = await openProject(store, {
-      name: req.project, prefix: req.prefix, outbox: req.out, quarantine: req.quarantine, failed: req.failed, options: req.options,
-      ...(req.shiftDays === undefined ? {} : { dateShiftDays: req.shiftDays }),
-      ...(req.shiftRange === undefined ? {} : { dateShiftRange: req.shiftRange }),
-      ...(req.burnedInRules === undefined ? {} : { burnedInRules: req.burnedInRules }),
-    });
-    // With concurrency > 1 files overlap their I/O (reads, fsyncs); pseudonyms are still
-    // assigned one at a time by the store, in the order patients are first met.
-    const concurrency = req.concurrency ?? 1;
-    const workerCount = Math.min(req.workers ?? availableParallelism(), concurrency);
-    workers = workerCount > 0 ? new InstanceWorkers(workerCount) : undefined;
-    const calls = { pseudonymFor: (identity: PatientIdentity) => store.pseudonymFor(req.project, identity) };
-    const processor = workers ? workers.register(spec, calls) : inThisThread(spec, calls);
-    const pool = new TaskPool<string>(concurrency, async (file) => {
-      const outcome = await processor.process(file);
-      switch (outcome.kind) {
-        case 'delivered':
-          pseudonyms.add(outcome.pseudonym);
-          break;
-        case 'quarantined':
-          await settleAside(file, req.quarantine, outcome, req.project, 'copy');
-          break;
-        case 'failed':
-          await settleAside(file, req.failed, outcome, req.project, 'copy');
-          break;
-        default:
-          assertNever(outcome);
-      }
-      counts[outcome.kind]++;
-    });
-    for (const file of files) pool.push(file);
-    await pool.idle();
+    files = await collectInputs(req.inputs);
+    // The store first: a run that cannot use it must leave nothing behind.
+    const store = await ProjectStore.open(req.storePath);
+    try {
+      const spec = await openProject(store, {
+        name: req.project, prefix: req.prefix, outbox: req.out, quarantine: req.quarantine, failed: req.failed, options: req.options,
+        ...(req.shiftDays === undefined ? {} : { dateShiftDays: req.shiftDays }),
+        ...(req.shiftRange === undefined ? {} : { dateShiftRange: req.shiftRange }),
+        ...(req.burnedInRules === undefined ? {} : { burnedInRules: req.burnedInRules }),
+      });
+      const calls = { pseudonymFor: (identity: PatientIdentity) => store.pseudonymFor(req.project, identity) };
+      const processor = workers ? workers.register(spec, calls) : inThisThread(spec, calls);
+      const pool = new TaskPool<string>(concurrency, async (file) => {
+        const outcome = await processor.process(file);
+        switch (outcome.kind) {
+          case 'delivered':
+            pseudonyms.add(outcome.pseudonym);
+            break;
+          case 'quarantined':
+            await settleAside(file, req.quarantine, outcome, req.project, 'copy');
+            break;
+          case 'failed':
+            await settleAside(file, req.failed, outcome, req.project, 'copy');
+            break;
+          default:
+            assertNever(outcome);
+        }
+        counts[outcome.kind]++;
+      });
+      for (const file of files) pool.push(file);
+      await pool.idle();
+    } finally {
+      await store.close();
+    }
   } finally {
     await workers?.close();
-    await store.close();
   }
   return { inputs: files.length, ...counts, patients: pseudonyms.size };
 }

@@ -1,12 +1,8 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { StoreError } from '../store/secure-json-file.js';
-import { anonymize } from './anonymize.js';
 import { DEFAULT_CONFIG } from './default-config.js';
-import { startCommand } from './start.js';
-import { retrieveCommand } from './retrieve.js';
-import { formatStatuses, projectStatuses } from './status.js';
-import { type AnonymizeFlags, anonymizeRequest } from './anonymize-request.js';
+import type { AnonymizeFlags } from './anonymize-request.js';
 import { ConfigError } from '../config/load-config.js';
 import { OPTION_NAMES } from '../config/option-names.js';
 import { UsageError } from '../config/usage-error.js';
@@ -61,6 +57,8 @@ program
   .option('--concurrency <n>', 'files in flight at once (default 1: deterministic order; more overlaps I/O)', parseConcurrency)
   .option('--workers <n>', 'worker threads for the CPU work (default: the CPUs, at most --concurrency; 0: the main thread)', parseWorkers)
   .action(async (inputs: string[], flags: AnonymizeFlags) => {
+    // Each command loads its own modules: a one-shot run does not pay for the DICOM network stack.
+    const [{ anonymize }, { anonymizeRequest }] = await Promise.all([import('./anonymize.js'), import('./anonymize-request.js')]);
     const summary = await anonymize(await anonymizeRequest(inputs, flags));
     process.stdout.write(
       `deid-agent anonymize: ${summary.inputs} input(s) settled\n` +
@@ -74,6 +72,7 @@ program
   .description('run the watch agent: every project\'s inbox is settled into outbox, quarantine or failed')
   .option('--config <file>', 'config file (.js, .mjs, .json); default: the embedded watch.config.ts', DEFAULT_CONFIG)
   .action(async (o: { config: string }) => {
+    const { startCommand } = await import('./start.js');
     await startCommand(o.config);
   });
 
@@ -83,6 +82,7 @@ program
   .option('--config <file>', 'config file; default: the embedded watch.config.ts', DEFAULT_CONFIG)
   .option('--json', 'print JSON')
   .action(async (o: { config: string; json?: boolean }) => {
+    const { formatStatuses, projectStatuses } = await import('./status.js');
     const rows = await projectStatuses(o.config);
     process.stdout.write(o.json ? `${JSON.stringify(rows, null, 2)}\n` : formatStatuses(rows));
   });
@@ -95,6 +95,7 @@ program
   .option('--config <file>', 'config file; default: the embedded watch.config.ts', DEFAULT_CONFIG)
   .option('--wait <seconds>', 'wait for the report and print it', (v) => Number(v), 0)
   .action(async (o: { project: string; accessions: string; config: string; wait: number }) => {
+    const { retrieveCommand } = await import('./retrieve.js');
     process.stdout.write(await retrieveCommand(o.config, o.project, o.accessions, o.wait));
   });
 
