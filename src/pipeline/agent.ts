@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { ProjectStore } from '../store/project-store.js';
+import { kernelCopyAvailable } from '../fs/kernel-copy.js';
 import { InstanceWorkers } from './instance-workers.js';
 import { ProjectRunner } from './project-runner.js';
 import { PacsRetrieval } from '../sources/pacs-retrieval.js';
@@ -30,6 +31,9 @@ export async function startAgent(config: ResolvedConfig, log: Logger): Promise<R
   const store = await ProjectStore.open(config.store);
   const workerCount = config.workers ?? availableParallelism();
   const workers = workerCount > 0 ? new InstanceWorkers(workerCount) : undefined;
+  log.info({ workers: workerCount, kernelCopy: kernelCopyAvailable }, 'instance processing');
+  // Without the addon everything still works, at about a third of the speed for large files.
+  if (!kernelCopyAvailable) log.warn('kernel copy unavailable (native addon not built: npm run build:native); pixel data is copied in user space');
   const runners = new Map<string, ProjectRunner>();
   let listener: { close(): Promise<void> } | undefined;
   const retrievals: PacsRetrieval[] = [];

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type FromWorker, type ThreadError, type ToWorker, fromThreadError, toThreadError } from './instance-messages.js';
 import type { Outcome } from './outcome.js';
-import { type ProjectContext, processInstance } from './process-instance.js';
-import { type ProcessingSpec, type StoreCalls, processingContext } from './project-context.js';
+import { type ProjectContext, type StoreCalls, processInstance } from './process-instance.js';
+import { type ProcessingSpec, processingContext } from './project-context.js';
 
 /** De-identifies one input into its outcome; a bad input is an outcome, never a throw. */
 export interface InstanceProcessor {

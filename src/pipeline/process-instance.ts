@@ -8,11 +8,18 @@ import { Tags, formatTag } from '../dicom/tag.js';
 import { writePart10File } from '../dicom/write-file.js';
 import { temporariesOf } from '../fs/atomic-write.js';
 import { deidentify, instanceUids } from '../deid/deidentify.js';
-import { patientIdentity } from '../deid/patient-identity.js';
+import { type PatientIdentity, patientIdentity } from '../deid/patient-identity.js';
 import type { Profile } from '../deid/profile.js';
 import type { ProjectSecrets } from '../store/project-store.js';
-import type { StoreCalls } from './project-context.js';
 import type { Outcome } from './outcome.js';
+
+/** Answers that only the main thread can give, because they touch the store. */
+export interface StoreCalls {
+  /** The project's pseudonym for a patient, durable before it returns. */
+  readonly pseudonymFor: (identity: PatientIdentity) => Promise<string>;
+  /** Called before an output is written (durable forward queueing); absent when nothing forwards. */
+  readonly beforeWrite?: (sopInstanceUid: string, outputPath: string) => Promise<void>;
+}
 
 export interface ProjectContext extends StoreCalls {
   readonly name: string;

@@ -1,10 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { type BurnedInRule, createBurnedInRuleDetector, DEFAULT_BURNED_IN_RULES } from '../detect/burned-in-rules.js';
-import type { PatientIdentity } from '../deid/patient-identity.js';
 import { resolveProfile, type SupportedOption } from '../deid/profile.js';
 import { clearTemporaries } from '../fs/atomic-write.js';
 import { DEFAULT_SHIFT_RANGE, type ProjectSecrets, type ProjectStore } from '../store/project-store.js';
-import type { ProjectContext } from './process-instance.js';
+import type { ProjectContext, StoreCalls } from './process-instance.js';
 
 /** What a one-shot run and the watch agent alike need to know of a project. */
 export interface ProjectSettings {
@@ -29,14 +28,6 @@ export interface ProcessingSpec {
   readonly secrets: ProjectSecrets;
   readonly outbox: string;
   readonly burnedInRules: readonly BurnedInRule[];
-}
-
-/** Answers that only the main thread can give, because they touch the store. */
-export interface StoreCalls {
-  /** The project's pseudonym for a patient, durable before it returns. */
-  readonly pseudonymFor: (identity: PatientIdentity) => Promise<string>;
-  /** Called before an output is written (durable forward queueing); absent when nothing forwards. */
-  readonly beforeWrite?: (sopInstanceUid: string, outputPath: string) => Promise<void>;
 }
 
 export function processingContext(spec: ProcessingSpec, calls: StoreCalls): ProjectContext {

@@ -2,11 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { once } from 'node:events';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { type CopyOptions, copyRange, readExactly, writeAll } from '../../src/fs/file-io.js';
 import { kernelCopy, kernelCopyAvailable } from '../../src/fs/kernel-copy.js';
 import { swapWords, swapWordsInPlace } from '../../src/dicom/write.js';
+import { REPO } from '../helpers/corpus.js';
 
 describe('file I/O helpers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'deid-fileio-'));
@@ -54,6 +58,20 @@ describe('file I/O helpers', () => {
     }
     expect(readFileSync(join(dir, 'kernel')).equals(expected(17, 99_000))).toBe(true);
     expect((await copied(3, 100_000, {})).equals(expected(3, 100_000))).toBe(true);
+  });
+
+  it('loads the addon in worker threads too (instances are written there)', async () => {
+    const script = join(dir, 'probe.mjs');
+    writeFileSync(script, `import { parentPort } from 'node:worker_threads';
+const m = await import(${JSON.stringify(pathToFileURL(join(REPO, 'dist', 'src', 'fs', 'kernel-copy.js')).href)});
+parentPort.postMessage(m.kernelCopyAvailable);\n`);
+    const worker = new Worker(script);
+    try {
+      const [available] = (await once(worker, 'message')) as [boolean];
+      expect(available).toBe(process.platform === 'linux');
+    } finally {
+      await worker.terminate();
+    }
   });
 
   it('finishes in user space what the kernel will not copy (another file system)', async () => {
