@@ -5,7 +5,7 @@
 // usage: npm run bench [-- --small N --large MB,MB --drops N --rounds N --concurrency N --out FILE --corpus DIR]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, freemem, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -82,6 +82,8 @@ async function compare(name, dir) {
           '--failed', join(out, 'f'), '--prefix', 'BENCH_', '--store', join(out, 'store.json'), '--shift-days', '-100', '--concurrency', String(concurrency)]));
         delivered = files(join(out, 'out')).filter((f) => f.endsWith('.dcm')).length;
         rmSync(out, { recursive: true, force: true });
+        // A run that set files aside would be timing less work than the copy.
+        if (delivered !== n) throw new Error(`anonymize delivered ${delivered} of ${n} ${name} files`);
       }
     }
   }
@@ -144,7 +146,7 @@ try {
     watchP50Under1s: latency.beyondStabilityMs.p50 < 1000,
     watchP99Under3s: latency.beyondStabilityMs.p99 < 3000,
   };
-  const result = { date: new Date().toISOString(), machine, method: { copy: 'cp -r, then sync -f of the copy (the agent fsyncs every output)', concurrency, rounds, compared: 'median seconds over alternating rounds' }, small: smallResult, large: largeResult, watch: latency, targets };
+  const result = { date: new Date().toISOString(), machine, method: { copy: 'cp -r, then sync -f of the copy (the agent fsyncs every output)', concurrency, workers: availableParallelism(), rounds, compared: 'median seconds over alternating rounds' }, small: smallResult, large: largeResult, watch: latency, targets };
   writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
   const line = (label, r) => `${label.padEnd(6)} ${String(r.files).padStart(5)} files ${String(r.megabytes).padStart(8)} MB | cp -r ${r.copy.filesPerSecond} files/s ${r.copy.mbPerSecond} MB/s | anonymize ${r.anonymize.filesPerSecond} files/s ${r.anonymize.mbPerSecond} MB/s, peak RSS ${r.anonymize.peakRssMiB} MiB | ratio ${(r.ratio.mbPerSecond * 100).toFixed(0)}% (medians of ${r.rounds} rounds; cp ${r.copy.roundsSeconds.join('/')} s, anonymize ${r.anonymize.roundsSeconds.join('/')} s)`;
   console.log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}`);
