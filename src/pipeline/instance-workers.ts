@@ -67,7 +67,7 @@ export class InstanceWorkers {
 
   register(spec: ProcessingSpec, calls: StoreCalls): InstanceProcessor {
     this.projects.set(spec.name, { spec, calls });
-    for (const s of this.slots) this.send(s, { type: 'project', spec, forwards: calls.beforeWrite !== undefined });
+    for (const s of this.slots) this.announce(s, spec, calls);
     return { process: (path) => this.dispatch(spec.name, path) };
   }
 
@@ -79,6 +79,11 @@ export class InstanceWorkers {
 
   private send(slot: Slot, m: ToWorker): void {
     slot.worker.postMessage(m);
+  }
+
+  /** Tells a worker of a project: its spec, and whether it must queue forwards before writing. */
+  private announce(slot: Slot, spec: ProcessingSpec, calls: StoreCalls): void {
+    this.send(slot, { type: 'project', spec, forwards: calls.beforeWrite !== undefined });
   }
 
   private dispatch(project: string, path: string): Promise<Outcome> {
@@ -104,7 +109,7 @@ export class InstanceWorkers {
       if (this.closing) return;
       const index = this.slots.indexOf(slot);
       const replacement = this.spawn();
-      for (const { spec, calls } of this.projects.values()) this.send(replacement, { type: 'project', spec, forwards: calls.beforeWrite !== undefined });
+      for (const { spec, calls } of this.projects.values()) this.announce(replacement, spec, calls);
       if (index >= 0) this.slots[index] = replacement;
     };
     slot.worker.on('error', (e) => fail({ ...toThreadError(e), name: 'WorkerCrashed' }));
