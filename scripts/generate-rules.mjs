@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Generates the rule tables in src/ from the DICOM standard's own data in ../shared/standard/.
+// Generates the rule tables in src/ from the DICOM standard's own data in scripts/standard/ (kept
+// in the repository, so a clean clone regenerates and tests on its own).
 // The generated files are committed and never hand-edited: run `npm run generate:rules` after the
 // standard data changes, and review the diff. Corrections to the source data live here, each with
 // a comment, never in the data files.
@@ -8,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const standardDir = process.env.DEID_STANDARD_DIR ?? resolve(root, '..', 'shared', 'standard');
+const standardDir = process.env.DEID_STANDARD_DIR ?? join(root, 'scripts', 'standard');
 const load = (name) => JSON.parse(readFileSync(join(standardDir, name), 'utf8'));
 
 const REVISION = '2026c';
@@ -124,14 +125,15 @@ for (const a of dict) {
   }
 }
 const dictTs = header('PS3.6 data dictionary (attributes.json)') +
-`/** VR as published ('OB or OW' style choices keep the first listed). Key: 'GGGGEEEE'. */
+`/** VR as published; a choice ('US or SS', 'OB or OW') is kept whole and resolved from the data set
+ * by the reader (PS3.5 A.1, C.7.6.3.1.4). Key: 'GGGGEEEE'. */
 export const DICTIONARY_VR: ReadonlyMap<string, string> = new Map([
-${exact.map(([t, vr]) => `  ['${t}','${vr.split(' or ')[0]}'],`).join('\n')}
+${exact.map(([t, vr]) => `  ['${t}','${vr}'],`).join('\n')}
 ]);
 
 /** Repeating-group entries: [mask, value, VR] where (tag & mask) === value. */
 export const DICTIONARY_VR_MASKS: readonly (readonly [number, number, string])[] = [
-${masks.map(([m, v, vr]) => `  [0x${m.toString(16)}, 0x${v.toString(16)}, '${vr.split(' or ')[0]}'],`).join('\n')}
+${masks.map(([m, v, vr]) => `  [0x${m.toString(16)}, 0x${v.toString(16)}, '${vr}'],`).join('\n')}
 ];
 `;
 writeFileSync(join(root, 'src/dicom/dictionary.generated.ts'), dictTs);

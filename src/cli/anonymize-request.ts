@@ -1,3 +1,4 @@
+import { parseRecipes } from '../deid/recipes.js';
 import { loadConfig } from '../config/load-config.js';
 import type { BurnedInRule } from '../detect/burned-in-rules.js';
 import type { AnonymizeRequest } from './anonymize.js';
@@ -29,7 +30,7 @@ export async function anonymizeRequest(inputs: string[], f: AnonymizeFlags): Pro
     }
     base = {
       out: project.outbox, quarantine: project.quarantine, failed: project.failed, prefix: project.prefix,
-      project: project.name, storePath: config.store, options: parseOptionNames(project.options ?? []),
+      project: project.name, storePath: config.store, options: parseOptionNames(project.options ?? []), recipes: parseRecipes(project.rules ?? []),
       ...(project.dateShiftDays === undefined ? {} : { shiftDays: project.dateShiftDays }),
       ...(project.dateShiftRange === undefined ? {} : { shiftRange: project.dateShiftRange }),
       ...(project.burnedInRules === undefined ? {} : { burnedInRules: project.burnedInRules }),

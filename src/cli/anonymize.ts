@@ -1,5 +1,6 @@
 import type { BurnedInRule } from '../detect/burned-in-rules.js';
 import { resolveProfile, type SupportedOption } from '../deid/profile.js';
+import type { Recipe } from '../deid/recipes.js';
 import { availableParallelism } from 'node:os';
 import { InstanceWorkers, inThisThread } from '../pipeline/instance-workers.js';
 import { openProject } from '../pipeline/project-context.js';
@@ -21,6 +22,8 @@ export interface AnonymizeRequest {
   readonly shiftDays?: number;
   readonly shiftRange?: readonly [number, number];
   readonly options: readonly SupportedOption[];
+  /** The project's own rules (from its config). */
+  readonly recipes?: readonly Recipe[];
   /** Replaces the default burned-in rules. */
   readonly burnedInRules?: readonly BurnedInRule[];
   /**
@@ -63,6 +66,7 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
         ...(req.shiftDays === undefined ? {} : { dateShiftDays: req.shiftDays }),
         ...(req.shiftRange === undefined ? {} : { dateShiftRange: req.shiftRange }),
         ...(req.burnedInRules === undefined ? {} : { burnedInRules: req.burnedInRules }),
+        ...(req.recipes === undefined ? {} : { recipes: req.recipes }),
       });
       const calls = { pseudonymFor: (identity: PatientIdentity) => store.pseudonymFor(req.project, identity) };
       const processor = workers ? workers.register(spec, calls) : inThisThread(spec, calls);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type Recipe, duplicateRecipe, parseRecipe, recipeSchema } from '../deid/recipes.js';
 import { OPTION_NAMES } from './option-names.js';
 
 const burnedInRuleSchema = z.object({
@@ -44,6 +45,16 @@ export const projectConfigSchema = z.object({
   dateShiftRange: z.tuple([z.number().int(), z.number().int()]).refine(([a, b]) => a <= b, 'must be [low, high]').optional(),
   /** Profile options by their CLI names, e.g. "retain-patient-characteristics". */
   options: z.array(z.string().refine((o) => OPTION_NAMES.has(o), { message: `unknown option; known: ${[...OPTION_NAMES.keys()].join(', ')}` })).optional(),
+  /** The project's own rules (recipes), checked before Table E.1-1: keep, remove or replace one attribute. */
+  rules: z.array(recipeSchema).superRefine((rules, ctx) => {
+    rules.forEach((r, i) => {
+      const parsed = parseRecipe(r, i);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', path: [i], message: parsed });
+    });
+    const parsed = rules.map((r, i) => parseRecipe(r, i)).filter((r): r is Recipe => typeof r !== 'string');
+    const twice = parsed.length === rules.length ? duplicateRecipe(parsed) : undefined;
+    if (twice) ctx.addIssue({ code: 'custom', message: `${twice} names an attribute another rule names too` });
+  }).optional(),
   /** Replaces the default burned-in rules when given. */
   burnedInRules: z.array(burnedInRuleSchema).optional(),
   /** Files in flight at once (default: the number of CPUs). */

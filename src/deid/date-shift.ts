@@ -5,7 +5,7 @@
  */
 const DAY_MS = 86_400_000;
 
-function shiftYmd(y: number, m: number, d: number, days: number): Date | undefined {
+export function shiftYmd(y: number, m: number, d: number, days: number): Date | undefined {
   const t = Date.UTC(y, m - 1, d);
   const check = new Date(t);
   // Date.UTC rolls 20240231 into March: a rolled date was not a real one.

@@ -1,6 +1,7 @@
 import type { DataElement, ValueElement } from '../dicom/dataset.js';
 import { Tags } from '../dicom/tag.js';
-import { PROFILE_REVISION, type Profile, type SupportedOption } from './profile.js';
+import { PROFILE_REVISION, type SupportedOption } from './profile.js';
+import type { Recipe } from './recipes.js';
 
 /** DCM codes of PS3.16 CID 7050 for the profile and each option (PS3.15 Table E.1-1 header). */
 const BASIC_CODE = { value: '113100', meaning: 'Basic Application Confidentiality Profile' };
@@ -13,21 +14,28 @@ const OPTION_CODES: Record<SupportedOption, { value: string; meaning: string; la
   retainSafePrivate: { value: '113111', meaning: 'Retain Safe Private Option', label: 'Safe Private' },
   retainInstitutionIdentity: { value: '113112', meaning: 'Retain Institution Identity Option', label: 'Institution Identity' },
   cleanDescriptors: { value: '113105', meaning: 'Clean Descriptors Option', label: 'Clean Descriptors' },
+  cleanStructuredContent: { value: '113104', meaning: 'Clean Structured Content Option', label: 'Clean Structured Content' },
+  cleanGraphics: { value: '113103', meaning: 'Clean Graphics Option', label: 'Clean Graphics' },
 };
 
 const text = (tag: number, vr: string, s: string): ValueElement => ({ kind: 'value', tag, vr, value: Buffer.from(s, 'latin1') });
+/** LO holds 64 characters per value. */
+const lo = (s: string): string => s.replace(/\\/g, '/').slice(0, 64);
 
 export const TOOL_NAME = 'deid-agent 0.1.0';
 
-/** The attributes that record what was done (PS3.15 E.1.1 items 6–7, PS3.3 C.7.1.1). */
-export function provenanceElements(profile: Profile): DataElement[] {
-  const chosen = [...profile.options].sort();
+/**
+ * The attributes that record what was done (PS3.15 E.1.1 items 6–7, PS3.3 C.7.1.1): the options
+ * carried out on this file, and the project's own rules, one value each.
+ */
+export function provenanceElements(applied: readonly SupportedOption[], recipes: readonly Recipe[]): DataElement[] {
+  const chosen = [...applied].sort();
   const codes = [BASIC_CODE, ...chosen.map((o) => OPTION_CODES[o])];
-  const method = [`${TOOL_NAME}`, `PS3.15 ${PROFILE_REVISION} Basic Profile`, ...chosen.map((o) => `Option ${OPTION_CODES[o].label}`)];
-  const temporal = profile.options.has('retainLongModifiedDates') ? 'MODIFIED' : 'UNMODIFIED';
+  const method = [TOOL_NAME, `PS3.15 ${PROFILE_REVISION} Basic Profile`, ...chosen.map((o) => `Option ${OPTION_CODES[o].label}`), ...recipes.map((r) => lo(r.basis))];
+  const temporal = applied.includes('retainLongModifiedDates') ? 'MODIFIED' : 'UNMODIFIED';
   return [
     text(Tags.PatientIdentityRemoved, 'CS', 'YES'),
-    text(Tags.DeidentificationMethod, 'LO', method.join('\\')),
+    text(Tags.DeidentificationMethod, 'LO', method.map(lo).join('\\')),
     {
       kind: 'sequence', tag: Tags.DeidentificationMethodCodeSequence, undefinedLength: true,
       items: codes.map((c) => ({

@@ -1,3 +1,4 @@
+import type { PixelMask } from './pixel-bits.js';
 import type { Encoding } from './transfer-syntax.js';
 import type { Tag } from './tag.js';
 
@@ -52,6 +53,8 @@ export interface BulkElement {
   /** Length of the value in bytes; for encapsulated data, through the sequence delimiter. */
   readonly length: number;
   readonly undefinedLength: boolean;
+  /** Native pixel data only: the unused bits to clear on the way through (embedded overlays). */
+  readonly mask?: PixelMask;
 }
 
 export const findElement = (elements: readonly DataElement[], tag: Tag): DataElement | undefined =>

@@ -96,7 +96,7 @@ async function encodedInstance(path: string): Promise<EncodedDataset> {
   const file = await readDicomFile(path, { inMemory: true });
   const encode = (uid: string): Buffer => {
     const ts = transferSyntaxFor(uid);
-    const bytes = Buffer.concat(serializeDataset(file.dataset, ts, file.transferSyntax).map((c) => {
+    const bytes = Buffer.concat(serializeDataset(file.dataset, ts, file.encoding).map((c) => {
       if (Buffer.isBuffer(c)) return c;
       throw new Error('[dicom:dimse] an in-memory dataset has no streamed ranges');
     }));

@@ -1,7 +1,7 @@
 import type { DataElement, Item } from './dataset.js';
 import { type Tag, Tags, formatTag, isBulkPixelTag, tagOf } from './tag.js';
 import { type Encoding, EXPLICIT_LE, IMPLICIT_LE, sameEncoding } from './transfer-syntax.js';
-import { KNOWN_VRS, dictionaryVr, hasLongLength, isStringVr } from './vr.js';
+import { KNOWN_VRS, type PixelContext, dictionaryVr, hasLongLength, isStringVr, resolveVr } from './vr.js';
 
 export type ParseErrorCode = 'not-dicom' | 'truncated' | 'malformed' | 'unsupported' | 'empty';
 
@@ -61,7 +61,14 @@ const sequence = (tag: Tag, items: Item[], undefinedLength: boolean, unEncoding:
   unEncoding ? { kind: 'sequence', tag, items, undefinedLength, unEncoding } : { kind: 'sequence', tag, items, undefinedLength };
 
 class Parser {
+  /** Pixel Representation as read so far: it precedes the elements whose VR depends on it. */
+  private readonly pixels: { pixelRepresentation?: number } = {};
+
   constructor(private readonly input: ParseInput) {}
+
+  private knownVr(tag: Tag): string {
+    return resolveVr(dictionaryVr(tag), this.pixels as PixelContext);
+  }
 
   private need(pos: number, n: number): void {
     if (pos + n <= this.input.buf.length) return;
@@ -86,7 +93,7 @@ class Parser {
       return { tag, vr: '', length: this.u32(pos + 4, enc), headerLength: 8 };
     }
     if (!enc.explicitVR) {
-      return { tag, vr: dictionaryVr(tag), length: this.u32(pos + 4, enc), headerLength: 8 };
+      return { tag, vr: this.knownVr(tag), length: this.u32(pos + 4, enc), headerLength: 8 };
     }
     const vr = this.input.buf.toString('latin1', pos + 4, pos + 6);
     if (!KNOWN_VRS.has(vr)) {
@@ -120,6 +127,9 @@ class Parser {
         };
       }
       const { element, next } = this.parseElementValue(pos, h, enc, 0);
+      if (element.tag === Tags.PixelRepresentation && element.kind === 'value' && element.value.length >= 2) {
+        this.pixels.pixelRepresentation = enc.littleEndian ? element.value.readUInt16LE(0) : element.value.readUInt16BE(0);
+      }
       elements.push(element);
       pos = next;
     }
@@ -182,15 +192,17 @@ class Parser {
     const end = valuePos + h.length;
     if (h.vr === 'SQ') return this.parseSequence(valuePos, end, h.tag, enc, false, depth);
     if (h.vr === 'UN' && enc.explicitVR) {
-      const known = dictionaryVr(h.tag);
+      const known = this.knownVr(h.tag);
       if (known === 'SQ') {
         try {
           return this.parseSequence(valuePos, end, h.tag, IMPLICIT_LE, !sameEncoding(IMPLICIT_LE, enc), depth);
         } catch (e) {
           if (!(e instanceof DicomParseError)) throw e; // not a parsable sequence: keep as opaque UN below
         }
-      } else if (isStringVr(known)) {
-        // A standard text attribute sent as UN still goes through its rule (and date shift).
+      } else if (known !== 'UN' && (isStringVr(known) || enc.littleEndian)) {
+        // A standard attribute sent as UN gets its real VR, so its rule (and date shift) applies
+        // and it is written with a VR strict readers accept. UN values are little endian (PS3.5
+        // 6.2.2), so binary ones are relabelled only where that is the file's byte order too.
         return { element: { kind: 'value', tag: h.tag, vr: known, value: this.input.buf.subarray(valuePos, end) }, next: end };
       }
     }

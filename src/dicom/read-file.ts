@@ -5,14 +5,21 @@ import { type DataElement, asciiValue } from './dataset.js';
 import { DicomParseError, NeedMoreData, type ParseInput, parseMetaGroup, parseTopLevel } from './parse.js';
 import { Tags, tagOf } from './tag.js';
 import {
-  EXPLICIT_BIG, EXPLICIT_LITTLE, IMPLICIT_LITTLE, type TransferSyntax, transferSyntaxFor,
+  EXPLICIT_BIG, EXPLICIT_LITTLE, type Encoding, IMPLICIT_LE, IMPLICIT_LITTLE, type TransferSyntax, transferSyntaxFor,
 } from './transfer-syntax.js';
 import { KNOWN_VRS } from './vr.js';
 
 /** A DICOM file read up to its pixel data; the pixel bytes stay in the file as a byte range. */
 export interface DicomFile {
   readonly sourcePath: string;
+  /** The syntax the output is written in: the declared one, or the one sniffed when none was declared. */
   readonly transferSyntax: TransferSyntax;
+  /**
+   * How the dataset bytes were actually laid out. It differs from `transferSyntax` only for a
+   * mislabelled input (meta says explicit VR, the bytes are implicit): values are read this way
+   * and written back in `transferSyntax`, so the output's meta tells the truth.
+   */
+  readonly encoding: Encoding;
   /** The meta group as read; empty when the input had none. */
   readonly meta: readonly DataElement[];
   /** Every dataset element in order, top-level pixel data as a `bulk` range of `sourcePath`. */
@@ -93,6 +100,7 @@ interface Layout {
   readonly meta: DataElement[];
   readonly datasetStart: number;
   readonly transferSyntax: TransferSyntax;
+  readonly encoding: Encoding;
 }
 
 async function readOpen(fh: FileHandle, path: string, size: number, options: ReadOptions): Promise<DicomFile> {
@@ -101,6 +109,8 @@ async function readOpen(fh: FileHandle, path: string, size: number, options: Rea
   const prefix = new FilePrefix(fh, size, whole ? size : Math.min(size, FIRST_READ));
   const layout = await prefix.parse(true, (input) => detectLayout(input, size));
   const ts = layout.transferSyntax;
+  const enc = layout.encoding;
+  const found = { sourcePath: path, transferSyntax: ts, encoding: enc, meta: layout.meta };
   if (ts.deflated) {
     const all = prefix.whole ?? await readRange(fh, 0, size);
     let inflated: Buffer;
@@ -109,15 +119,15 @@ async function readOpen(fh: FileHandle, path: string, size: number, options: Rea
     } catch (cause) {
       throw new DicomParseError('malformed', 'the deflated dataset does not inflate', { cause });
     }
-    const r = parseTopLevel({ buf: inflated, base: 0, complete: true, streamBulk: false }, 0, ts);
-    return { sourcePath: path, transferSyntax: ts, meta: layout.meta, dataset: r.elements };
+    const r = parseTopLevel({ buf: inflated, base: 0, complete: true, streamBulk: false }, 0, enc);
+    return { ...found, dataset: r.elements };
   }
   if (inMemory) {
-    const r = await prefix.parse(false, (input) => parseTopLevel(input, layout.datasetStart, ts));
-    return { sourcePath: path, transferSyntax: ts, meta: layout.meta, dataset: r.elements };
+    const r = await prefix.parse(false, (input) => parseTopLevel(input, layout.datasetStart, enc));
+    return { ...found, dataset: r.elements };
   }
 
-  const head = await prefix.parse(true, (input) => parseTopLevel(input, layout.datasetStart, ts));
+  const head = await prefix.parse(true, (input) => parseTopLevel(input, layout.datasetStart, enc));
   // Only a file chosen to be held whole keeps its bytes (a small file read whole by its first
   // read does not), so `holdWholeBelow: 0` streams every range.
   const bytes = whole ? prefix.whole : undefined;
@@ -131,11 +141,11 @@ async function readOpen(fh: FileHandle, path: string, size: number, options: Rea
     if (end < size) {
       if (size - end > MAX_TRAILING) throw new DicomParseError('unsupported', `${size - end} bytes after the pixel data`);
       const buf = bytes ? bytes.subarray(end) : await readRange(fh, end, size - end);
-      const tail = parseTopLevel({ buf, base: end, complete: true, streamBulk: false }, 0, ts);
+      const tail = parseTopLevel({ buf, base: end, complete: true, streamBulk: false }, 0, enc);
       dataset.push(...tail.elements);
     }
   }
-  return { sourcePath: path, transferSyntax: ts, meta: layout.meta, dataset, ...(bytes ? { bytes } : {}) };
+  return { ...found, dataset, ...(bytes ? { bytes } : {}) };
 }
 
 /** Walks the fragment item headers of encapsulated pixel data without reading the fragments. */
@@ -174,13 +184,15 @@ function detectLayout(input: ParseInput, size: number): Layout {
   const declared = asciiValue(meta, Tags.TransferSyntaxUID);
   if (declared) {
     const ts = transferSyntaxFor(declared);
-    // Writers that declare explicit VR and then write implicit VR exist; believe the bytes.
+    // Writers that declare explicit VR and then write implicit VR exist: read what the bytes are,
+    // write what the meta declares (values are re-encoded with their dictionary VRs).
     if (!ts.deflated && ts.explicitVR && ts.littleEndian && !hasVrAt(buf, datasetStart)) {
-      return { meta, datasetStart, transferSyntax: { ...ts, explicitVR: false } };
+      return { meta, datasetStart, transferSyntax: ts, encoding: IMPLICIT_LE };
     }
-    return { meta, datasetStart, transferSyntax: ts };
+    return { meta, datasetStart, transferSyntax: ts, encoding: ts };
   }
-  return { meta, datasetStart, transferSyntax: transferSyntaxFor(sniffEncoding(buf, datasetStart, metaStart !== undefined)) };
+  const sniffed = transferSyntaxFor(sniffEncoding(buf, datasetStart, metaStart !== undefined));
+  return { meta, datasetStart, transferSyntax: sniffed, encoding: sniffed };
 }
 
 const hasVrAt = (buf: Buffer, start: number): boolean =>

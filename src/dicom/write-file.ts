@@ -2,6 +2,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { createFileAtomically } from '../fs/atomic-write.js';
 import { COPY_CHUNK, copyRange, readExactly, writeAll } from '../fs/file-io.js';
 import type { DataElement } from './dataset.js';
+import { applyPixelMask } from './pixel-bits.js';
 import type { Encoding, TransferSyntax } from './transfer-syntax.js';
 import { type Chunk, deflateDataset, serializeDataset, serializeFileMeta, swapWords, swapWordsInPlace } from './write.js';
 
@@ -35,19 +36,25 @@ async function writeChunks(out: FileHandle, chunks: readonly Chunk[], o: Part10O
         continue;
       } else if (o.sourceBytes) {
         const range = o.sourceBytes.subarray(c.offset, c.offset + c.length);
-        gathered.push(c.swap ? swapWords(range, c.swap) : range);
+        if (c.mask) {
+          const copy = Buffer.from(range);
+          transformRange(c)?.(copy);
+          gathered.push(copy);
+        } else {
+          gathered.push(c.swap ? swapWords(range, c.swap) : range);
+        }
       } else {
         source ??= await open(o.sourcePath, 'r');
+        const transform = transformRange(c);
         if (c.length <= COPY_CHUNK) {
           const range = Buffer.allocUnsafe(c.length);
           await readExactly(source, range, c.length, c.offset);
-          if (c.swap) swapWordsInPlace(range, c.swap);
+          transform?.(range);
           gathered.push(range);
         } else {
           await writeAll(out, gathered);
           gathered = [];
-          const swap = c.swap;
-          await copyRange(source, out, c.offset, c.length, swap ? { transform: (chunk) => swapWordsInPlace(chunk, swap) } : {});
+          await copyRange(source, out, c.offset, c.length, transform ? { transform } : {});
         }
       }
     }
@@ -55,6 +62,16 @@ async function writeChunks(out: FileHandle, chunks: readonly Chunk[], o: Part10O
   } finally {
     await source?.close();
   }
+}
+
+/** What a range needs on its way through: unused bits cleared (in the source's order), then words swapped. */
+function transformRange(c: Exclude<Chunk, Buffer>): ((chunk: Buffer) => void) | undefined {
+  const { mask, swap } = c;
+  if (!mask && !swap) return undefined;
+  return (chunk) => {
+    if (mask) applyPixelMask(chunk, mask);
+    if (swap) swapWordsInPlace(chunk, swap);
+  };
 }
 
 /** Writes a valid Part 10 file in the dataset's own transfer syntax, atomically. */

@@ -1,5 +1,6 @@
 import { deflateRawSync } from 'node:zlib';
 import type { DataElement, Item } from './dataset.js';
+import type { PixelMask } from './pixel-bits.js';
 import { Tags, groupOf, elementOf } from './tag.js';
 import { type Encoding, EXPLICIT_LE, sameEncoding } from './transfer-syntax.js';
 import { hasLongLength, padByteFor } from './vr.js';
@@ -8,7 +9,7 @@ import { hasLongLength, padByteFor } from './vr.js';
  * A serialized dataset: bytes, with top-level pixel data left as a range of the source to stream.
  * `swap` is the word size to byte-swap the range by, when the byte order changes.
  */
-export type Chunk = Buffer | { readonly offset: number; readonly length: number; readonly swap?: number };
+export type Chunk = Buffer | { readonly offset: number; readonly length: number; readonly swap?: number; readonly mask?: PixelMask };
 
 /** Word size of each binary VR, for changing byte order (PS3.5 7.3). Text VRs need none. */
 const WORD_SIZE: Record<string, number> = {
@@ -41,9 +42,9 @@ class Writer {
     this.pending.push(b);
   }
 
-  pushRange(offset: number, length: number, swap?: number): void {
+  pushRange(offset: number, length: number, swap?: number, mask?: PixelMask): void {
     this.flush();
-    this.chunks.push(swap ? { offset, length, swap } : { offset, length });
+    this.chunks.push({ offset, length, ...(swap ? { swap } : {}), ...(mask ? { mask } : {}) });
   }
 
   flush(): void {
@@ -110,7 +111,7 @@ function writeElement(w: Writer, e: DataElement, enc: Encoding): void {
     case 'bulk':
       w.push(elementHeader(e.tag, e.vr, e.undefinedLength ? UNDEFINED_LENGTH : e.length, enc));
       // Encapsulated fragments are always little endian; native OW pixel words change order.
-      w.pushRange(e.offset, e.length, w.swapOrder && !e.undefinedLength ? WORD_SIZE[e.vr] : undefined);
+      w.pushRange(e.offset, e.length, w.swapOrder && !e.undefinedLength ? WORD_SIZE[e.vr] : undefined, e.undefinedLength ? undefined : e.mask);
       return;
     case 'sequence': {
       const asUN = e.unEncoding !== undefined && !sameEncoding(e.unEncoding, enc);

@@ -8,6 +8,7 @@ import { Tags, formatTag } from '../dicom/tag.js';
 import { writePart10File } from '../dicom/write-file.js';
 import { temporariesOf } from '../fs/atomic-write.js';
 import { deidentify, instanceUids } from '../deid/deidentify.js';
+import { embeddedOverlayPlan, withPixelMask } from '../deid/embedded-overlays.js';
 import { type PatientIdentity, patientIdentity } from '../deid/patient-identity.js';
 import type { Profile } from '../deid/profile.js';
 import type { ProjectSecrets } from '../store/project-store.js';
@@ -62,10 +63,17 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
     return { kind: 'quarantined', reason: findings.map((f) => f.rule).join(', '), findings, sourceStudyUid };
   }
 
+  const overlays = embeddedOverlayPlan(file.dataset, file.encoding);
+  if (overlays.kind === 'refuse') {
+    const finding = { detector: 'pixel-bits', rule: 'embedded-overlay', reason: overlays.reason };
+    return { kind: 'quarantined', reason: finding.rule, findings: [finding], sourceStudyUid };
+  }
+
   // Durable before any output carries it (store invariant).
   const pseudonym = await ctx.pseudonymFor(patientIdentity(file.dataset));
   const result = deidentify(file.dataset, ctx.profile, { pseudonym, ...ctx.secrets });
-  const out = instanceUids(result.dataset);
+  const dataset = overlays.kind === 'mask' ? withPixelMask(result.dataset, overlays.mask) : result.dataset;
+  const out = instanceUids(dataset);
   if ('missing' in out) return { kind: 'failed', reason: `de-identified instance lacks ${formatTag(out.missing)}`, sourceStudyUid };
 
   const outputPath = join(ctx.outbox, pseudonym, out.studyInstanceUid, out.seriesInstanceUid, `${out.sopInstanceUid}.dcm`);
@@ -73,7 +81,7 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   try {
     await writePart10File(outputPath, {
       meta: buildFileMeta(out.sopClassUid, out.sopInstanceUid, file.transferSyntax.uid),
-      dataset: result.dataset, transferSyntax: file.transferSyntax, sourcePath: file.sourcePath,
+      dataset, transferSyntax: file.transferSyntax, sourceEncoding: file.encoding, sourcePath: file.sourcePath,
       ...(file.bytes ? { sourceBytes: file.bytes } : {}),
       tmpDir: temporariesOf(ctx.outbox),
     });

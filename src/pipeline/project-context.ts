@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { type BurnedInRule, createBurnedInRuleDetector, DEFAULT_BURNED_IN_RULES } from '../detect/burned-in-rules.js';
 import { resolveProfile, type SupportedOption } from '../deid/profile.js';
+import type { Recipe } from '../deid/recipes.js';
 import { clearTemporaries } from '../fs/atomic-write.js';
 import { DEFAULT_SHIFT_RANGE, type ProjectSecrets, type ProjectStore } from '../store/project-store.js';
 import type { ProjectContext, StoreCalls } from './process-instance.js';
@@ -15,6 +16,7 @@ export interface ProjectSettings {
   readonly dateShiftDays?: number;
   readonly dateShiftRange?: readonly [number, number];
   readonly options: readonly SupportedOption[];
+  readonly recipes?: readonly Recipe[];
   readonly burnedInRules?: readonly BurnedInRule[];
 }
 
@@ -25,6 +27,7 @@ export interface ProjectSettings {
 export interface ProcessingSpec {
   readonly name: string;
   readonly options: readonly SupportedOption[];
+  readonly recipes: readonly Recipe[];
   readonly secrets: ProjectSecrets;
   readonly outbox: string;
   readonly burnedInRules: readonly BurnedInRule[];
@@ -32,7 +35,7 @@ export interface ProcessingSpec {
 
 export function processingContext(spec: ProcessingSpec, calls: StoreCalls): ProjectContext {
   return {
-    name: spec.name, profile: resolveProfile(spec.options), secrets: spec.secrets, outbox: spec.outbox,
+    name: spec.name, profile: resolveProfile(spec.options, spec.recipes), secrets: spec.secrets, outbox: spec.outbox,
     detectors: [createBurnedInRuleDetector(spec.burnedInRules)], ...calls,
   };
 }
@@ -52,5 +55,5 @@ export async function openProject(store: ProjectStore, s: ProjectSettings): Prom
     name: s.name, prefix: s.prefix, shiftRange: s.dateShiftRange ?? DEFAULT_SHIFT_RANGE,
     ...(s.dateShiftDays === undefined ? {} : { dateShiftDays: s.dateShiftDays }),
   });
-  return { name: s.name, options: s.options, secrets, outbox: s.outbox, burnedInRules: s.burnedInRules ?? DEFAULT_BURNED_IN_RULES };
+  return { name: s.name, options: s.options, recipes: s.recipes ?? [], secrets, outbox: s.outbox, burnedInRules: s.burnedInRules ?? DEFAULT_BURNED_IN_RULES };
 }

@@ -1,3 +1,4 @@
+import { parseRecipes } from '../deid/recipes.js';
 import { lstat, mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import type { ResolvedProjectConfig } from '../config/schema.js';
@@ -48,7 +49,7 @@ export class ProjectRunner {
     const p = this.project;
     await mkdir(p.inbox, { recursive: true });
     await this.workArea.init();
-    const spec = await openProject(this.store, { ...p, options: parseOptionNames(p.options ?? []) });
+    const spec = await openProject(this.store, { ...p, options: parseOptionNames(p.options ?? []), recipes: parseRecipes(p.rules ?? []) });
     const calls = {
       pseudonymFor: (identity: PatientIdentity) => this.store.pseudonymFor(p.name, identity),
       ...(p.forward ? { beforeWrite: (sop: string, path: string) => this.store.enqueueForward(p.name, sop, path) } : {}),
