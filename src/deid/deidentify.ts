@@ -1,5 +1,6 @@
 import { type DataElement, type Item, type SequenceElement, type ValueElement, asciiValue, sortElements, valueOf } from '../dicom/dataset.js';
 import { Tags, elementOf, groupOf, isPrivateTag } from '../dicom/tag.js';
+import { conformsToVr } from '../dicom/value-syntax.js';
 import { isKnownStandardTag, isStringVr } from '../dicom/vr.js';
 import { shiftDa, shiftDt } from './date-shift.js';
 import { type DescriptorContext, cleanDescriptorText, cleanableBytes, descriptorContext } from './descriptor-cleaner.js';
@@ -27,6 +28,8 @@ export interface DeidStats {
   readonly actions: Record<Action['do'], number>;
   /** Dates that could not be parsed and were therefore blanked rather than kept unshifted. */
   readonly blankedDates: number;
+  /** Kept values that broke their VR's syntax (an IS of '1A'), blanked. */
+  readonly invalidBlanked: number;
   /** Values outside the UID rows that held an original UID (replaced in text, removed in binary). */
   readonly scrubbedUids: number;
 }
@@ -65,6 +68,7 @@ class Engine {
     keep: 0, remove: 0, empty: 0, dummy: 0, remapUid: 0, shiftDate: 0, pseudonym: 0, replace: 0, clean: 0,
   };
   blankedDates = 0;
+  invalidBlanked = 0;
   /** Originals the rules remapped, and UIDs a rule kept on purpose (Retain options, recipes). */
   readonly remapped = new Map<string, string>();
   readonly keptUids = new Set<string>();
@@ -119,7 +123,9 @@ class Engine {
    */
   private insideCleaned(e: DataElement, base: Rule, mode: Cleaner): Rule {
     if (mode === 'graphics' && e.tag === GRAPHICS.TextObjectSequence) return rule({ do: 'remove' }, 'Clean Graphics: text objects removed');
-    if (base.action.do !== 'keep' || e.kind !== 'value' || !FREE_TEXT_VRS.has(e.vr)) return base;
+    // Text a descriptor row would clean is free text too when it sits in SR content or graphics.
+    const keepsText = base.action.do === 'keep' || mode !== 'descriptors' && base.action.do === 'clean' && base.action.cleaner === 'descriptors';
+    if (!keepsText || e.kind !== 'value' || !FREE_TEXT_VRS.has(e.vr)) return base;
     if (mode === 'descriptors') {
       if (CODE_ATTRIBUTE_TAGS.has(e.tag) && e.tag !== CODE_MEANING) return base;
       return rule({ do: 'clean', cleaner: 'descriptors', fallback: DUMMY }, 'Clean Descriptors: text inside a coded descriptor');
@@ -162,7 +168,12 @@ class Engine {
     const vr = e.vr === 'UN' && r.safeVr ? r.safeVr : e.vr;
     if (vr === 'UR' && !/^urn:/i.test(trimmedText(e.value))) return undefined; // a URN Code Value that is a URL
     if (vr === 'UI') for (const u of trimmedText(e.value).split('\\')) this.keptUids.add(u.trim());
-    return this.shiftIfDate(e, vr);
+    const kept = this.shiftIfDate(e, vr);
+    // A kept value that breaks its VR's syntax ('1A' as an IS) would make strict readers refuse the
+    // whole output; it carries nothing the study needs, so it is blanked rather than passed on.
+    if (conformsToVr(vr, kept.value)) return kept;
+    this.invalidBlanked++;
+    return this.withText(kept, '');
   }
 
   private descriptorValue(e: ValueElement): ValueElement | undefined {
@@ -257,7 +268,7 @@ export function deidentify(dataset: readonly DataElement[], profile: Profile, ke
   cleaned.push(...provenanceElements(appliedOptions, profile.recipes));
   return {
     dataset: sortElements(cleaned), appliedOptions,
-    stats: { actions: engine.actions, blankedDates: engine.blankedDates, scrubbedUids },
+    stats: { actions: engine.actions, blankedDates: engine.blankedDates, invalidBlanked: engine.invalidBlanked, scrubbedUids },
   };
 }
 
