@@ -139,8 +139,11 @@ export function cleanDescriptorText(text: string, ctx: DescriptorContext): strin
     const s = shifted(Number(run.slice(0, 4)), Number(run.slice(4, 6)), Number(run.slice(6, 8)), ctx.shiftDays);
     return s ? `${pad(s.y, 4)}${pad(s.m, 2)}${pad(s.d, 2)}` : ' ';
   });
-  // What removal leaves: runs of spaces, and spaces before punctuation.
-  return out.split('\\').map((v) => v.replace(/[ \t]{2,}/g, ' ').replace(/ +([,.;:)])/g, '$1').trim()).join('\\');
+  // What removal leaves: runs of spaces, separators left alone ('^' between two removed names),
+  // spaces before punctuation, punctuation at either end.
+  return out.split('\\').map((v) => v
+    .replace(/(^|\s)[\^,;:=]+(?=\s|$)/g, '$1').replace(/[ \t]{2,}/g, ' ').replace(/ +([,.;:)])/g, '$1')
+    .replace(/^[\s,;:=^]+|[\s,;:=^]+$/g, '')).join('\\');
 }
 
 // Character sets whose every byte below 0x80 is ASCII and that never use escape sequences.

@@ -58,8 +58,19 @@ describe('deidentify', () => {
     expect(codes).toEqual(['113100', '113105', '113109', '113107']);
   });
 
-  it('removes descriptors under Clean Descriptors (no cleaner: removal)', () => {
-    expect(text(run('cleanDescriptors'), 0x0008, 0x1030)).toBeUndefined();
+  it('cleans descriptors under Clean Descriptors: clinical words stay, the patient name goes', () => {
+    expect(text(run(), 0x0008, 0x1030)).toBeUndefined();
+    expect(text(run('cleanDescriptors'), 0x0008, 0x1030)).toBe('CT abdomen for follow-up'); // was '… for Jane Doe follow-up'
+  });
+
+  it('does not claim an option it could not carry out', () => {
+    // An overlay plane cannot be cleaned, only removed: Clean Graphics is then not declared.
+    const withOverlay = deidentify(ct, resolveProfile(['cleanGraphics']), keys);
+    expect(ct.some((e) => e.tag >>> 16 === 0x6000)).toBe(true);
+    expect(withOverlay.appliedOptions).not.toContain('cleanGraphics');
+    expect(withOverlay.dataset.some((e) => e.tag >>> 16 === 0x6000)).toBe(false);
+    const noOverlay = ct.filter((e) => (e.tag >>> 24) !== 0x60 && (e.tag >>> 24) !== 0x50); // nor curves
+    expect(deidentify(noOverlay, resolveProfile(['cleanGraphics']), keys).appliedOptions).toContain('cleanGraphics');
   });
 });
 

@@ -15,14 +15,14 @@ describe('the generated Table E.1-1', () => {
     const copy = mkdtempSync(join(tmpdir(), 'deid-gen-'));
     cpSync(join(REPO, 'scripts'), join(copy, 'scripts'), { recursive: true });
     for (const d of ['src/deid/rules', 'src/dicom']) cpSync(join(REPO, d), join(copy, d), { recursive: true });
-    execFileSync(process.execPath, [join(copy, 'scripts', 'generate-rules.mjs')], { env: { ...process.env, DEID_STANDARD_DIR: join(REPO, '..', 'shared', 'standard') } });
+    execFileSync(process.execPath, [join(copy, 'scripts', 'generate-rules.mjs')]);
     for (const f of ['src/deid/rules/confidentiality-profile.generated.ts', 'src/deid/rules/safe-private.generated.ts', 'src/dicom/dictionary.generated.ts']) {
       expect(readFileSync(join(copy, f), 'utf8'), f).toBe(readFileSync(join(REPO, f), 'utf8'));
     }
   });
 
   it('has every row of the 2026c table plus the (3004,007F) correction', () => {
-    const source = JSON.parse(readFileSync(join(REPO, '..', 'shared', 'standard', 'ps3.15-E.1-1.json'), 'utf8')) as unknown[];
+    const source = JSON.parse(readFileSync(join(REPO, 'scripts', 'standard', 'ps3.15-E.1-1.json'), 'utf8')) as unknown[];
     expect(source).toHaveLength(656);
     expect(PROFILE_ROWS.size).toBe(652 + 1);
     expect(PROFILE_ROWS.get('3004007F')?.basic).toBe('X');
@@ -53,9 +53,17 @@ describe('rules per option', () => {
     expect(rule(0x0008, 0x0080, 'retainInstitutionIdentity')).toBe('keep');
     expect(rule(0x0020, 0x000d, 'retainUIDs')).toBe('keep');
   });
-  it('treats Clean Descriptors as the Basic action, since no cleaner exists', () => {
-    expect(rule(0x0008, 0x1030, 'cleanDescriptors')).toBe('remove'); // Study Description X, C
-    expect(rule(0x0018, 0x11bb, 'cleanDescriptors')).toBe('dummy'); // Acquisition Field Of View Label D, C
+  it('turns C rows into cleaning under the Clean options, with the Basic action as fallback', () => {
+    const cd = ruleForStandardTag(tagOf(0x0008, 0x1030), resolveProfile(['cleanDescriptors']))?.action;
+    expect(cd).toEqual({ do: 'clean', cleaner: 'descriptors', fallback: { do: 'remove' } }); // Study Description X, C
+    expect(rule(0x0040, 0xa730, 'cleanStructuredContent')).toBe('clean'); // Content Sequence D, C
+    expect(rule(0x0070, 0x0001, 'cleanGraphics')).toBe('clean'); // Graphic Annotation Sequence D, C
+    expect(rule(0x0040, 0xa730)).toBe('dummy');
+  });
+  it('applies the Basic action to a dates C row that holds no date: Timezone Offset From UTC', () => {
+    expect(rule(0x0008, 0x0201)).toBe('remove');
+    expect(rule(0x0008, 0x0201, 'retainLongFullDates')).toBe('keep');
+    expect(rule(0x0008, 0x0030)).toBe('keep'); // Study Time: whole-day shifts keep times
   });
   it('removes whole overlay planes and curves', () => {
     expect(rule(0x6000, 0x3000)).toBe('remove');

@@ -18,6 +18,19 @@ export function requireCorpus(): void {
 export const dcmFiles = (dir: string): string[] =>
   readdirSync(dir).filter((f) => f.endsWith('.dcm')).sort().map((f) => join(dir, f));
 
+/** Real vendor files from Debian packages' test data, written by scripts/vendor-corpus.sh (run by .ci/run). */
+export const VENDOR_CORPUS = process.env.DEID_VENDOR_CORPUS ?? '/var/cache/deid-agent/vendor-corpus';
+
+/** The vendor corpus's .dcm files, sorted; throws if scripts/vendor-corpus.sh has not completed. */
+export function vendorFiles(): string[] {
+  if (!existsSync(VENDOR_CORPUS) || !existsSync(join(VENDOR_CORPUS, '.complete'))) {
+    throw new Error(
+      `the vendor corpus is missing or incomplete at ${VENDOR_CORPUS}: run bash scripts/vendor-corpus.sh (see .ci/run)`,
+    );
+  }
+  return dcmFiles(VENDOR_CORPUS);
+}
+
 /** Inputs that are not readable instances, with the reason class the agent must give. */
 export const EXPECTED_FAILURES: Readonly<Record<string, string>> = {
   'MR_truncated.dcm': 'truncated',

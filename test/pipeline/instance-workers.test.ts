@@ -13,7 +13,7 @@ describe('instance worker threads', () => {
   const workers = new InstanceWorkers(2);
   afterAll(() => workers.close());
   const spec = (name: string, outbox: string, burnedInRules = DEFAULT_BURNED_IN_RULES): ProcessingSpec => ({
-    name, options: [], outbox, burnedInRules,
+    name, options: [], recipes: [], outbox, burnedInRules,
     secrets: { dateShiftDays: -21, uidSecret: Buffer.alloc(32, 7) },
   });
   /** A stand-in for the store: numbers patients in the order asked, and records which thread asked. */
@@ -120,14 +120,14 @@ describe('a worker that runs out of heap', () => {
     const workers = new InstanceWorkers(1, { maxHeapMiB: 16 });
     try {
       const p = workers.register({
-        name: 'M', options: [], outbox: join(root, 'out'), burnedInRules: [], secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) },
+        name: 'M', options: [], recipes: [], outbox: join(root, 'out'), burnedInRules: [], secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) },
       }, { pseudonymFor: () => Promise.resolve('M_001') });
       const error = await p.process(bloated).then(() => undefined, (e: unknown) => e as NodeJS.ErrnoException);
       expect(error?.code).toBe('ERR_WORKER_OUT_OF_MEMORY');
       expect((await p.process(join(SAMPLES, 'study-a-ct-1.dcm'))).kind).toBe('delivered');
       // The file itself is valid: only the heap limit stopped it.
       const unbounded = inThisThread({
-        name: 'M', options: [], outbox: join(root, 'out2'), burnedInRules: [], secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) },
+        name: 'M', options: [], recipes: [], outbox: join(root, 'out2'), burnedInRules: [], secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) },
       }, { pseudonymFor: () => Promise.resolve('M_001') });
       expect((await unbounded.process(bloated)).kind).toBe('delivered');
     } finally {
