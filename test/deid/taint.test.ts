@@ -99,9 +99,9 @@ describe('taint: nothing identifying survives, for every option set', () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('reads and taints the corpus (pydicom, vendor files, synthetic nested identifiers)', () => {
-    expect(tainted.length).toBeGreaterThan(150);
+    expect(tainted.length).toBeGreaterThan(110);
     const marks = tainted.reduce((n, t) => n + t.marks.size, 0);
-    expect(marks).toBeGreaterThan(5000);
+    expect(marks).toBeGreaterThan(4000);
   });
 
   it.each(OPTION_SETS.map((o) => [o.join('+') || 'default']))('%s: only marks the profile keeps survive, no recorded UID, no unsafe private value', (name) => {

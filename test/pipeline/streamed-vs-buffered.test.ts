@@ -34,7 +34,7 @@ describe('streamed pixel data', () => {
     const uid = (tag: number): string => asciiValue(result.dataset, tag) ?? '';
     await writePart10File(target, {
       meta: buildFileMeta(uid(Tags.SOPClassUID), uid(Tags.SOPInstanceUID), file.transferSyntax.uid),
-      dataset: result.dataset, transferSyntax: file.transferSyntax, sourcePath: file.sourcePath,
+      dataset: result.dataset, transferSyntax: file.transferSyntax, sourceEncoding: file.encoding, sourcePath: file.sourcePath,
       ...(file.bytes ? { sourceBytes: file.bytes } : {}),
     });
     return true;
