@@ -188,8 +188,8 @@ describe('deid-agent anonymize over real files', () => {
     expect(valueAt(ct1, '0008002A')).toBe('20231206101705.250000+0100');
     expect(valueAt(ct2, '00080023')).toBe('20231207'); // one day later, as in the input
     expect(valueAt(ct1, '00100030')).toBe('');
-    // A date inside a kept sequence two levels down is shifted too.
-    expect(valueAt(ct1, '00081032[0].0040A730[0].0040A032')).toBe('20231206093000');
+    // Inside a replaced (D) sequence two levels down a date is a dummy, never the original shifted.
+    expect(valueAt(ct1, '00081032[0].0040A730[0].0040A032')).toBe('19000101000000');
     expect(valueAt(ct1, '00280303')).toBe('MODIFIED');
   });
 
@@ -209,9 +209,10 @@ describe('deid-agent anonymize over real files', () => {
     }
   });
 
-  it('cleans nested content: names in kept sequences emptied or replaced, free text in D sequences replaced', () => {
+  it('cleans nested content: a D sequence becomes one dummy item, kept sequences keep their codes', () => {
     const ct1 = d[sampleOutputs.ct1 as string] as Description;
-    expect(valueAt(ct1, '00081032[0].0040A730[0].00100010')).toBe('');
+    expect(valueAt(ct1, '00081032[0].0040A730')).toBe('1');
+    expect(valueAt(ct1, '00081032[0].0040A730[0].00100010')).toBe('ANONYMIZED');
     expect(valueAt(ct1, '00081032[0].0040A730[0].0040A123')).toBe('ANONYMIZED');
     expect(valueAt(ct1, '00081032[0].00080104')).toBe('CT Abdomen');
     expect(valueAt(ct1, '00101002')).toBeUndefined(); // Other Patient IDs Sequence: X
