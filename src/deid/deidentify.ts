@@ -48,6 +48,18 @@ const REMOVE_UNKNOWN = rule({ do: 'remove' }, 'not in the PS3.6 dictionary: cann
 const REMOVE_URL = rule({ do: 'remove' }, 'a network location (UR) outside E.1-1: removed');
 const REMAP_UNLISTED_UID = rule({ do: 'remapUid' }, 'an instance UID outside E.1-1: remapped');
 const PSEUDONYM = rule({ do: 'pseudonym' }, 'project pseudonym');
+const DUMMY_UNLISTED_NAME = rule({ do: 'dummy' }, 'a person name outside E.1-1: replaced');
+// A dummy, not removal: some unlisted text is type 1 in its IOD (Metabolite Map Description).
+const REPLACE_UNLISTED_TEXT = rule({ do: 'dummy' }, 'free text outside E.1-1: replaced');
+const CLEAN_UNLISTED_TEXT = rule({ do: 'clean', cleaner: 'descriptors', fallback: { do: 'dummy' } }, 'free text outside E.1-1: Clean Descriptors');
+const UNLISTED_FREE_TEXT_VRS = new Set(['LT', 'ST', 'UT', 'UC']);
+/** Code values of a local coding scheme are made up on site and can be anything: cleaned like text. */
+const LOCAL_CODE_TAGS = new Set([0x00080100, 0x00080119]);
+const CODING_SCHEME_DESIGNATOR = 0x00080102;
+const isLocalScheme = (siblings: readonly DataElement[]): boolean => {
+  const scheme = valueOf(siblings, CODING_SCHEME_DESIGNATOR)?.toString('latin1').trim().toUpperCase() ?? '';
+  return scheme.startsWith('99') || scheme === 'L' || scheme === 'LOCAL';
+};
 const DUMMY: Action = { do: 'dummy' };
 const PROVENANCE_TAGS = new Set<number>([
   Tags.PatientIdentityRemoved, Tags.DeidentificationMethod, Tags.DeidentificationMethodCodeSequence,
@@ -56,6 +68,7 @@ const PROVENANCE_TAGS = new Set<number>([
 /** Text that can carry a name or a number: what the Clean options look at. */
 const FREE_TEXT_VRS = new Set(['AE', 'LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UT', 'UR']);
 const CODE_MEANING = 0x00080104;
+const MAX_DESCRIPTOR = 10_240;
 
 /** Where in the tree the walk is: under a sequence kept as is, or inside one a Clean option keeps. */
 type Mode = 'normal' | Cleaner;
@@ -97,11 +110,11 @@ class Engine {
     if (elementOf(e.tag) === 0x0000 || groupOf(e.tag) === 0x0002) return REMOVE_STRUCTURE;
     if (isPrivateTag(e.tag)) return privateRule(e.tag, siblings, this.profile);
     if (at.depth === 0 && (e.tag === Tags.PatientName || e.tag === Tags.PatientID)) return PSEUDONYM;
-    const base = this.standardRule(e, siblings);
-    return at.mode === 'normal' ? base : this.insideCleaned(e, base, at.mode);
+    const base = this.standardRule(e, siblings, at.mode);
+    return at.mode === 'normal' ? base : this.insideCleaned(e, base, at.mode, siblings);
   }
 
-  private standardRule(e: DataElement, siblings: readonly DataElement[]): Rule {
+  private standardRule(e: DataElement, siblings: readonly DataElement[], mode: Mode): Rule {
     const recipe = recipeFor(e.tag, siblings, this.profile.recipes);
     if (recipe) {
       const action: Action = recipe.action === 'replace' ? { do: 'replace', value: recipe.value ?? '' } : { do: recipe.action };
@@ -113,6 +126,13 @@ class Engine {
     if (!isKnownStandardTag(e.tag)) return REMOVE_UNKNOWN;
     if (vr === 'UR') return e.tag === URN_CODE_VALUE ? KEEP : REMOVE_URL;
     if (vr === 'UI' && !NON_INSTANCE_UID_TAGS.has(e.tag)) return REMAP_UNLISTED_UID;
+    // The table lists what the standard knows to identify; a person name or free text it does not
+    // list can still hold anything, so it fails closed: names and free text are replaced by dummies
+    // (or, under Clean Descriptors, the text is cleaned). Inside content a Clean option keeps, its cleaner decides.
+    if (vr === 'PN') return DUMMY_UNLISTED_NAME;
+    if (mode === 'normal' && UNLISTED_FREE_TEXT_VRS.has(vr)) {
+      return this.profile.options.has('cleanDescriptors') ? CLEAN_UNLISTED_TEXT : REPLACE_UNLISTED_TEXT;
+    }
     return KEEP;
   }
 
@@ -121,13 +141,16 @@ class Engine {
    * Instance UID U); what they would keep as text is cleaned: descriptors by the descriptor
    * cleaner, SR content and graphics replaced by dummies, except the codes of coded entries.
    */
-  private insideCleaned(e: DataElement, base: Rule, mode: Cleaner): Rule {
+  private insideCleaned(e: DataElement, base: Rule, mode: Cleaner, siblings: readonly DataElement[]): Rule {
     if (mode === 'graphics' && e.tag === GRAPHICS.TextObjectSequence) return rule({ do: 'remove' }, 'Clean Graphics: text objects removed');
     // Text a descriptor row would clean is free text too when it sits in SR content or graphics.
     const keepsText = base.action.do === 'keep' || mode !== 'descriptors' && base.action.do === 'clean' && base.action.cleaner === 'descriptors';
     if (!keepsText || e.kind !== 'value' || !FREE_TEXT_VRS.has(e.vr)) return base;
+    // A code's meaning is text, and a local code's value is made up on site: both are cleaned.
+    const codeText = e.tag === CODE_MEANING || LOCAL_CODE_TAGS.has(e.tag) && isLocalScheme(siblings);
+    if (codeText) return rule({ do: 'clean', cleaner: 'descriptors', fallback: DUMMY }, 'Clean option: code meaning or local code cleaned');
     if (mode === 'descriptors') {
-      if (CODE_ATTRIBUTE_TAGS.has(e.tag) && e.tag !== CODE_MEANING) return base;
+      if (CODE_ATTRIBUTE_TAGS.has(e.tag)) return base;
       return rule({ do: 'clean', cleaner: 'descriptors', fallback: DUMMY }, 'Clean Descriptors: text inside a coded descriptor');
     }
     if (CODE_ATTRIBUTE_TAGS.has(e.tag)) return base;
@@ -167,7 +190,11 @@ class Engine {
   private keepValue(e: ValueElement, r: PrivateRule): ValueElement | undefined {
     const vr = e.vr === 'UN' && r.safeVr ? r.safeVr : e.vr;
     if (vr === 'UR' && !/^urn:/i.test(trimmedText(e.value))) return undefined; // a URN Code Value that is a URL
-    if (vr === 'UI') for (const u of trimmedText(e.value).split('\\')) this.keptUids.add(u.trim());
+    if (vr === 'UI') {
+      // A private UID kept (safe private, a recipe) is still an instance UID: remapped like any.
+      if (isPrivateTag(e.tag) && !this.profile.options.has('retainUIDs')) return { ...e, value: this.remapValue(e.value) };
+      if (!NON_INSTANCE_UID_TAGS.has(e.tag)) for (const u of trimmedText(e.value).split('\\')) this.keptUids.add(u.trim());
+    }
     const kept = this.shiftIfDate(e, vr);
     // A kept value that breaks its VR's syntax ('1A' as an IS) would make strict readers refuse the
     // whole output; it carries nothing the study needs, so it is blanked rather than passed on.
@@ -177,7 +204,9 @@ class Engine {
   }
 
   private descriptorValue(e: ValueElement): ValueElement | undefined {
-    if (!isStringVr(e.vr) || e.vr === 'UI' || !cleanableBytes(e.value, this.charsets)) return undefined;
+    // Longer than an LT (10,240 characters) is no descriptor, and would make the cleaner's
+    // patterns slow on hostile input: such a value gets the Basic action.
+    if (!isStringVr(e.vr) || e.vr === 'UI' || e.value.length > MAX_DESCRIPTOR || !cleanableBytes(e.value, this.charsets)) return undefined;
     const shift = shiftsDates(this.profile) ? this.keys.dateShiftDays : undefined;
     this.descriptors ??= descriptorContext(this.input, shift);
     return this.withText(e, cleanDescriptorText(e.value.toString('latin1'), this.descriptors));

@@ -62,7 +62,7 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const wholeWord = (s: string): RegExp => new RegExp(`(?<![${WORD}])${escape(s)}(?![${WORD}])`, 'gi');
 
 const URL = /\b(?:https?|ftp|file|dicomweb):\/\/\S+|\bwww\.\S+/gi;
-const EMAIL = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
+const EMAIL = /(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}/g; // bounded: linear on hostile text
 const ISO_DATE = /(?<![\d.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d.])/g;
 const DMY_DATE = /(?<![\d.])(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?![\d.])/g;
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];

@@ -1,5 +1,6 @@
 import type { DataElement, Item, SequenceElement } from '../dicom/dataset.js';
 import { elementOf, groupOf, isPrivateTag } from '../dicom/tag.js';
+import { conformsToVr } from '../dicom/value-syntax.js';
 import { dummyValue } from './dummy-values.js';
 
 /** Binary numbers and tags name no one, and zeroing them could break what they count or point at. */
@@ -11,7 +12,8 @@ const NUMERIC_VRS = new Set(['US', 'SS', 'UL', 'SL', 'FL', 'FD', 'UV', 'SV', 'AT
  * Nothing original survives: text, dates, codes and IDs become dummies, opaque bytes zeros, UIDs
  * remapped ones, nested sequences dummies in turn; private and encapsulated data are dropped.
  * Coded strings (CS) are kept: their values are defined terms (`CONTAINS`, `TEXT`) that keep the
- * item valid, and the VR cannot hold a name (upper case, digits, space and `_` only, 16 at most).
+ * item valid, and a valid CS cannot hold a name (upper case, digits, space and `_` only, 16 at
+ * most); one that breaks that syntax is replaced too.
  */
 export function dummySequence(e: SequenceElement, remapUid: (value: Buffer) => Buffer): SequenceElement {
   const first = e.items[0];
@@ -30,7 +32,7 @@ function dummyItem(item: Item, remapUid: (value: Buffer) => Buffer): Item {
 }
 
 function dummyOf(vr: string, value: Buffer, remapUid: (value: Buffer) => Buffer): Buffer {
-  if (vr === 'CS' || NUMERIC_VRS.has(vr)) return value;
+  if (NUMERIC_VRS.has(vr) || vr === 'CS' && conformsToVr('CS', value)) return value;
   if (vr === 'UI') return remapUid(value);
   if (['OB', 'OW', 'OF', 'OD', 'OL', 'OV', 'UN'].includes(vr)) return Buffer.alloc(value.length);
   return dummyValue(vr);

@@ -48,8 +48,13 @@ export function embeddedOverlayPlan(dataset: readonly DataElement[], enc: Encodi
     || bitsStored < 1 || bitsStored > bitsAllocated || highBit >= bitsAllocated || highBit + 1 < bitsStored) {
     return { kind: 'refuse', reason: 'overlay plane in the pixel data, with Bits Allocated/Stored/High Bit that do not describe the pixels' };
   }
-  if (bitsStored === bitsAllocated) {
-    return { kind: 'refuse', reason: 'overlay plane in the pixel data with no unused bits: it is drawn into the stored pixel values' };
+  const low = highBit - bitsStored + 1;
+  const drawnIntoValues = embedded.some((g) => {
+    const position = us(dataset, tagOf(g, 0x0102), enc);
+    return position !== undefined && position >= low && position <= highBit;
+  });
+  if (bitsStored === bitsAllocated || drawnIntoValues) {
+    return { kind: 'refuse', reason: 'overlay plane in the pixel data inside the stored bits: it is drawn into the pixel values' };
   }
   return {
     kind: 'mask',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UsageError } from '../config/usage-error.js';
 import { type DataElement } from '../dicom/dataset.js';
 import { type Tag, Tags, elementOf, formatTag, groupOf, isPrivateTag, tagOf } from '../dicom/tag.js';
+import { conformsToVr } from '../dicom/value-syntax.js';
 import { KNOWN_VRS, dictionaryVr, isStringVr } from '../dicom/vr.js';
 
 /**
@@ -25,6 +26,8 @@ export interface Recipe {
 }
 
 const TAG = /^\(([0-9A-Fa-f]{4}),(?:([0-9A-Fa-f]{4})|[xX]{2}([0-9A-Fa-f]{2}))\)$/;
+/** The UIDs that name an instance: every output needs them. */
+const REQUIRED = new Set<number>([Tags.SOPClassUID, Tags.SOPInstanceUID, Tags.StudyInstanceUID, Tags.SeriesInstanceUID]);
 /** Attributes the engine itself must own: the pseudonym, the provenance, the file's structure and pixels. */
 const RESERVED = new Set<number>([
   Tags.PatientName, Tags.PatientID, Tags.PatientIdentityRemoved, Tags.DeidentificationMethod,
@@ -64,14 +67,17 @@ export function parseRecipe(input: RecipeInput, index: number): Recipe | string 
     if (dictionaryVr(tag) === 'UI' && input.action !== 'remove') {
       return `${formatTag(tag)} is a UID: UIDs are kept only all together (option retain-uids), so references stay intact`;
     }
+    if (REQUIRED.has(tag) && input.action === 'remove') return `${formatTag(tag)} names the instance: without it no output can be filed`;
   }
   const vr = input.vr?.toUpperCase();
   if (vr !== undefined && (!privateTag || !KNOWN_VRS.has(vr) || vr === 'SQ')) return 'vr is given for private attributes only, and must be a DICOM VR other than SQ';
+  if (vr === 'UI' && input.action !== 'remove') return 'a private UID is remapped like every instance UID: keep or replace it with vr UI is refused';
   if (input.action === 'replace') {
     if (input.value === undefined) return 'replace needs a value';
     if (!/^[\x20-\x7e]{0,64}$/.test(input.value)) return 'value must be printable ASCII, at most 64 characters';
     const textVr = privateTag ? vr : dictionaryVr(tag);
     if (!textVr || !isStringVr(textVr) || textVr === 'UI') return 'replace works on text attributes only (give vr for a private one)';
+    if (!conformsToVr(textVr, Buffer.from(input.value, 'latin1'))) return `value is not a valid ${textVr}`;
   } else if (input.value !== undefined) {
     return 'value is used by replace only';
   }

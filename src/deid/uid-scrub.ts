@@ -5,7 +5,7 @@ import { NON_INSTANCE_UID_TAGS } from './rules/attribute-classes.js';
 import { isWellKnownUid } from './uid-remap.js';
 
 /** A UID as it appears in text: digits and dots, at least two components. */
-const UID_IN_TEXT = /[0-9]+(?:\.[0-9]+)+/g;
+const UID_IN_TEXT = /(?<![0-9])[0-9]+(?:\.[0-9]+)+/g; // one start per digit run: linear time
 
 const components = (value: Buffer): string[] =>
   value.toString('latin1').replace(/[\0 ]+$/, '').split('\\').map((u) => u.trim()).filter((u) => u !== '');
@@ -24,6 +24,15 @@ export function instanceUidsIn(elements: readonly DataElement[], into = new Set<
     }
   }
   return into;
+}
+
+/**
+ * Whether an original UID is a leading part of `uid` ('<study UID>.1.2', a frame suffix): such a
+ * UID is derived from the original and gives it away, so it is remapped whole.
+ */
+function hasReplacedPrefix(uid: string, replaced: ReadonlySet<string>): boolean {
+  for (let i = uid.indexOf('.'); i > 0; i = uid.indexOf('.', i + 1)) if (replaced.has(uid.slice(0, i))) return true;
+  return false;
 }
 
 export interface UidScrubResult {
@@ -55,7 +64,7 @@ export function scrubUids(elements: readonly DataElement[], replaced: ReadonlySe
       const text = e.value.toString('latin1');
       let hit = false;
       const rewritten = text.replace(UID_IN_TEXT, (uid) => {
-        if (!replaced.has(uid)) return uid;
+        if (!replaced.has(uid) && !hasReplacedPrefix(uid, replaced)) return uid;
         hit = true;
         return remap(uid);
       });

@@ -163,6 +163,9 @@ export function maySurvive(m: Mark, options: ReadonlySet<SupportedOption>): bool
     }
     if (code === undefined && !DICTIONARY_VR.has(tagKey(step.tag))) return false; // unknown: cannot be classified
     if (m.vr === 'UR' && code === undefined) return false; // network locations go
+    if (m.vr === 'PN' && code === undefined) return false; // a person name is one, listed or not
+    // Free text the table does not list can hold anything: only a descriptor cleaner may keep it.
+    if (['LT', 'ST', 'UT', 'UC'].includes(m.vr) && code === undefined && mode === 'normal' && !options.has('cleanDescriptors')) return false;
     // A marked value is text: under a dates C row it is no date (Timezone Offset From UTC) and goes.
     const kept = code === undefined || code === 'K' || code === 'C:descriptors';
     if (!kept) return false;
