@@ -3,7 +3,7 @@ import { Tags, elementOf, groupOf, isPrivateTag } from '../dicom/tag.js';
 import { conformsToVr } from '../dicom/value-syntax.js';
 import { isKnownStandardTag, isStringVr } from '../dicom/vr.js';
 import { shiftDa, shiftDt } from './date-shift.js';
-import { type DescriptorContext, cleanDescriptorText, cleanableBytes, descriptorContext } from './descriptor-cleaner.js';
+import { type DescriptorContext, cleanDescriptorBytes, cleanableBytes, descriptorContext, textEncodingFor } from './descriptor-cleaner.js';
 import { dummySequence } from './dummy-sequence.js';
 import { dummyValue } from './dummy-values.js';
 import { type PrivateRule, privateRule } from './private-attributes.js';
@@ -69,6 +69,7 @@ const PROVENANCE_TAGS = new Set<number>([
 const FREE_TEXT_VRS = new Set(['AE', 'LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UT', 'UR']);
 const CODE_MEANING = 0x00080104;
 const MAX_DESCRIPTOR = 10_240;
+const NIL_URN = 'urn:uuid:00000000-0000-0000-0000-000000000000';
 
 /** Where in the tree the walk is: under a sequence kept as is, or inside one a Clean option keeps. */
 type Mode = 'normal' | Cleaner;
@@ -189,7 +190,8 @@ class Engine {
 
   private keepValue(e: ValueElement, r: PrivateRule): ValueElement | undefined {
     const vr = e.vr === 'UN' && r.safeVr ? r.safeVr : e.vr;
-    if (vr === 'UR' && !/^urn:/i.test(trimmedText(e.value))) return undefined; // a URN Code Value that is a URL
+    // A URN Code Value that is really a URL: replaced by the nil UUID URN, so the code keeps a value.
+    if (vr === 'UR' && !/^urn:/i.test(trimmedText(e.value))) return this.withText(e, NIL_URN);
     if (vr === 'UI') {
       // A private UID kept (safe private, a recipe) is still an instance UID: remapped like any.
       if (isPrivateTag(e.tag) && !this.profile.options.has('retainUIDs')) return { ...e, value: this.remapValue(e.value) };
@@ -208,8 +210,8 @@ class Engine {
     // patterns slow on hostile input: such a value gets the Basic action.
     if (!isStringVr(e.vr) || e.vr === 'UI' || e.value.length > MAX_DESCRIPTOR || !cleanableBytes(e.value, this.charsets)) return undefined;
     const shift = shiftsDates(this.profile) ? this.keys.dateShiftDays : undefined;
-    this.descriptors ??= descriptorContext(this.input, shift);
-    return this.withText(e, cleanDescriptorText(e.value.toString('latin1'), this.descriptors));
+    this.descriptors ??= descriptorContext(this.input, shift, textEncodingFor(this.charsets));
+    return { ...e, value: cleanDescriptorBytes(e.value, this.descriptors) };
   }
 
   private cleanSequence(e: SequenceElement, cleaner: Cleaner, at: Place): SequenceElement | undefined {

@@ -17,20 +17,26 @@ export interface DescriptorContext {
   readonly phrases: readonly string[];
   /** Days to shift dates by; undefined keeps dates (Retain Full Dates). */
   readonly shiftDays: number | undefined;
+  /** How the file's text is read: UTF-8 (ISO_IR 192), so names match in any case, else byte for byte. */
+  readonly encoding: BufferEncoding;
 }
+
+/** UTF-8 text is decoded as such; every other cleanable set is matched byte for byte (latin1). */
+export const textEncodingFor = (charsets: readonly string[]): BufferEncoding =>
+  charsets.some((c) => c.trim() === 'ISO_IR 192') ? 'utf8' : 'latin1';
 
 const TEXT_VRS_WITH_IDENTIFIERS = new Set(['LO', 'SH']);
 /** Titles and suffixes in names: removing them from a description would remove ordinary words. */
 const NAME_STOP = new Set(['dr', 'mr', 'mrs', 'ms', 'md', 'jr', 'sr', 'phd', 'ii', 'iii', 'prof']);
 
-const trimmed = (b: Buffer): string => b.toString('latin1').replace(/[\0 ]+$/, '').trim();
+const trimmed = (b: Buffer, encoding: BufferEncoding): string => b.toString(encoding).replace(/[\0 ]+$/, '').trim();
 
 /**
  * What to look for in this file's descriptors. Every PN value gives its name components; every LO/SH
  * value of an attribute the table does not keep (and that is not itself a descriptor) gives its
  * whole value. `kept` says whether the profile keeps an attribute (then it need not be hunted).
  */
-export function descriptorContext(dataset: readonly DataElement[], shiftDays: number | undefined): DescriptorContext {
+export function descriptorContext(dataset: readonly DataElement[], shiftDays: number | undefined, encoding: BufferEncoding = 'latin1'): DescriptorContext {
   const names = new Set<string>();
   const phrases = new Set<string>();
   const walk = (list: readonly DataElement[]): void => {
@@ -41,25 +47,26 @@ export function descriptorContext(dataset: readonly DataElement[], shiftDays: nu
       }
       if (e.kind !== 'value') continue;
       if (e.vr === 'PN') {
-        for (const t of trimmed(e.value).toLowerCase().split(/[\^=,\s\\]+/)) {
+        for (const t of trimmed(e.value, encoding).toLowerCase().split(/[\^=,\s\\]+/)) {
           if (t.length >= 2 && !NAME_STOP.has(t.replace(/\.$/, ''))) names.add(t);
         }
         continue;
       }
       const row = PROFILE_ROWS.get(tagKey(e.tag));
       if (!row || row.basic === 'K' || row.options.cleanDescriptors === 'C' || !TEXT_VRS_WITH_IDENTIFIERS.has(e.vr)) continue;
-      for (const v of trimmed(e.value).toLowerCase().split('\\')) if (v.trim().length >= 3) phrases.add(v.trim());
+      for (const v of trimmed(e.value, encoding).toLowerCase().split('\\')) if (v.trim().length >= 3) phrases.add(v.trim());
     }
   };
   walk(dataset);
   // Longest first, so a phrase is removed whole before a shorter one inside it.
   const byLength = (a: string, b: string): number => b.length - a.length || a.localeCompare(b);
-  return { nameTokens: [...names].sort(byLength), phrases: [...phrases].sort(byLength), shiftDays };
+  return { nameTokens: [...names].sort(byLength), phrases: [...phrases].sort(byLength), shiftDays, encoding };
 }
 
-const WORD = 'A-Za-z0-9\\u0080-\\u00ff';
+// Letters and digits of any script (and any high byte, when text is matched byte for byte).
+const WORD = '\\p{L}\\p{N}\\p{M}\\u0080-\\u00ff';
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const wholeWord = (s: string): RegExp => new RegExp(`(?<![${WORD}])${escape(s)}(?![${WORD}])`, 'gi');
+const wholeWord = (s: string): RegExp => new RegExp(`(?<![${WORD}])${escape(s)}(?![${WORD}])`, 'giu');
 
 const URL = /\b(?:https?|ftp|file|dicomweb):\/\/\S+|\bwww\.\S+/gi;
 const EMAIL = /(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}/g; // bounded: linear on hostile text
@@ -67,8 +74,8 @@ const ISO_DATE = /(?<![\d.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d.])/g;
 const DMY_DATE = /(?<![\d.])(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?![\d.])/g;
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const MONTH = '(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?';
-const DAY_MONTH_YEAR = new RegExp(`(?<![${WORD}])(\\d{1,2})(?:st|nd|rd|th)?([\\s/-]+)${MONTH}([\\s,/-]+)(\\d{4})(?!\\d)`, 'gi');
-const MONTH_DAY_YEAR = new RegExp(`(?<![${WORD}])${MONTH}(\\s+)(\\d{1,2})(?:st|nd|rd|th)?(,?\\s+)(\\d{4})(?!\\d)`, 'gi');
+const DAY_MONTH_YEAR = new RegExp(`(?<![${WORD}])(\\d{1,2})(?:st|nd|rd|th)?([\\s/-]+)${MONTH}([\\s,/-]+)(\\d{4})(?!\\d)`, 'giu');
+const MONTH_DAY_YEAR = new RegExp(`(?<![${WORD}])${MONTH}(\\s+)(\\d{1,2})(?:st|nd|rd|th)?(,?\\s+)(\\d{4})(?!\\d)`, 'giu');
 const PHONE = /(?<![\w.])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,5}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,5}){1,4}(?![\w.])/g;
 const DIGIT_RUN = /(?<![\d])[A-Za-z]{0,5}\d{6,}[A-Za-z]{0,3}(?![\d])/g;
 const COMPACT_DATE = /^(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$/;
@@ -123,7 +130,19 @@ const isDate = (s: string): boolean => {
   return false;
 };
 
-/** One descriptor value (text decoded byte for byte as latin1), cleaned. */
+/**
+ * One descriptor value, cleaned, in the file's own encoding. UTF-8 that does not decode cleanly is
+ * matched byte for byte instead, so no byte changes but those removed.
+ */
+export function cleanDescriptorBytes(value: Buffer, ctx: DescriptorContext): Buffer {
+  if (ctx.encoding === 'utf8') {
+    const text = value.toString('utf8');
+    if (Buffer.from(text, 'utf8').equals(value)) return Buffer.from(cleanDescriptorText(text, ctx), 'utf8');
+  }
+  return Buffer.from(cleanDescriptorText(value.toString('latin1'), ctx), 'latin1');
+}
+
+/** One descriptor value as text, cleaned. */
 export function cleanDescriptorText(text: string, ctx: DescriptorContext): string {
   let out = text.replace(URL, ' ').replace(EMAIL, ' ');
   for (const p of ctx.phrases) out = out.replace(wholeWord(p), ' ');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DataElement } from '../../src/dicom/dataset.js';
 import { tagOf } from '../../src/dicom/tag.js';
-import { cleanDescriptorText, cleanableBytes, descriptorContext } from '../../src/deid/descriptor-cleaner.js';
+import { cleanDescriptorBytes, cleanDescriptorText, cleanableBytes, descriptorContext } from '../../src/deid/descriptor-cleaner.js';
 
 const text = (g: number, e: number, vr: string, s: string): DataElement => ({ kind: 'value', tag: tagOf(g, e), vr, value: Buffer.from(s, 'latin1') });
 const dataset: DataElement[] = [
@@ -44,6 +44,13 @@ describe('Clean Descriptors', () => {
     expect(clean('see https://pacs.example/x?y=1 and www.example.org')).toBe('see and');
     expect(clean('pt 00123456 chart A9876543')).toBe('pt chart');
     expect(clean('Axial 0.5 x 0.5 x 1.0 mm 120 kVp 512x512')).toBe('Axial 0.5 x 0.5 x 1.0 mm 120 kVp 512x512');
+  });
+  it('matches names in any case in UTF-8 text, and leaves other bytes as they were', () => {
+    const utf8 = descriptorContext([{ kind: 'value', tag: tagOf(0x0010, 0x0010), vr: 'PN', value: Buffer.from('Müller^Jürgen', 'utf8') }], -10, 'utf8');
+    const clean8 = (s: string): string => cleanDescriptorBytes(Buffer.from(s, 'utf8'), utf8).toString('utf8');
+    expect(clean8('Knee MÜLLER')).toBe('Knee');
+    expect(clean8('JÜRGEN müller, Knie rechts')).toBe('Knie rechts');
+    expect(clean8('Müllerstraße')).toBe('Müllerstraße'); // a longer word is not the name
   });
   it('works on bytes only where a removal cannot cut a character in two', () => {
     expect(cleanableBytes(Buffer.from('plain ASCII'), ['ISO 2022 IR 87'])).toBe(true);

@@ -12,6 +12,7 @@ import { processInstance } from '../../src/pipeline/process-instance.js';
 import { EXPECTED_FAILURES, PYDICOM_CHARSET_FILES, PYDICOM_TEST_FILES, REPO, SAMPLES, dcmFiles, requireCorpus, vendorFiles } from '../helpers/corpus.js';
 import { MARK, type Tainted, maySurvive, taintFile } from '../helpers/taint.js';
 import { makeTaintCorpus } from '../helpers/taint-corpus.js';
+import { addedDciodvfyErrors } from '../helpers/tools.js';
 
 /** Every option the project offers, alone, and all compatible ones together. */
 const OPTION_SETS: ReadonlyArray<readonly SupportedOption[]> = [
@@ -88,8 +89,8 @@ describe('taint: nothing identifying survives, for every option set', () => {
         }
         const out = await readDicomFile(outcome.outputPath);
         r.privates.push(...privateLeaks(out.dataset, profile.options).map((p) => `${basename(t.path)}: ${p}`));
-        if (k === 0) kept.default.push([outcome.outputPath, basename(t.path)]);
-        else if (k === OPTION_SETS.length - 1) kept.all.push([outcome.outputPath, basename(t.path)]);
+        if (k === 0) kept.default.push([outcome.outputPath, t.path]);
+        else if (k === OPTION_SETS.length - 1) kept.all.push([outcome.outputPath, t.path]);
         else rmSync(outcome.outputPath);
       }
       results.set(options.join('+') || 'default', r);
@@ -127,6 +128,10 @@ describe('taint: nothing identifying survives, for every option set', () => {
       const r = spawnSync('dcmdump', ['-q', p], { encoding: 'latin1', maxBuffer: 256 << 20 });
       if (r.status !== 0 || r.stderr.trim() !== '') errors[p] = `dcmdump: ${r.status} ${r.stderr.trim().split('\n')[0] ?? ''}`;
     }
-    expect(Object.entries(errors).map(([p, e]) => `${inputOf.get(p) ?? p}: ${e}`)).toEqual([]);
+    expect(Object.entries(errors).map(([p, e]) => `${basename(inputOf.get(p) ?? p)}: ${e}`)).toEqual([]);
+  });
+
+  it.each(['default', 'all'] as const)('%s options: dciodvfy finds no kind of error in an output that its input lacked', (which) => {
+    expect(addedDciodvfyErrors(kept[which].map(([output, input]) => [input, output] as const), basename)).toEqual([]);
   });
 });

@@ -27,6 +27,21 @@ export function dciodvfyErrors(path: string): string[] {
   return `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.startsWith('Error')).map((l) => l.trim());
 }
 
+/**
+ * dciodvfy errors an output has that its input had not. Values differ (dciodvfy quotes some), so
+ * the kinds of error are compared, not their wording.
+ */
+export function addedDciodvfyErrors(pairs: ReadonlyArray<readonly [input: string, output: string]>, label = (p: string): string => p): string[] {
+  const kinds = (lines: string[]): Set<string> => new Set(lines.map((l) => l
+    .replace(/\b\d+(\.\d+)*\b/g, '<n>').replace(/value <[^>]*>/g, 'value')));
+  const added: string[] = [];
+  for (const [src, out] of pairs) {
+    const before = kinds(dciodvfyErrors(src));
+    for (const k of kinds(dciodvfyErrors(out))) if (!before.has(k)) added.push(`${label(src)}: ${k}`);
+  }
+  return added;
+}
+
 /** Runs a pydicom script (Debian's python3-pydicom) that prints JSON. */
 export function pydicomJson<T>(script: string, ...args: string[]): T {
   const out = execFileSync('/usr/bin/python3', ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
