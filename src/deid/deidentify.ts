@@ -1,16 +1,16 @@
 import { type DataElement, type Item, type SequenceElement, type ValueElement, asciiValue, sortElements, valueOf } from '../dicom/dataset.js';
 import { Tags, elementOf, groupOf, isPrivateTag } from '../dicom/tag.js';
 import { conformsToVr } from '../dicom/value-syntax.js';
-import { isKnownStandardTag, isStringVr } from '../dicom/vr.js';
+import { isStringVr } from '../dicom/vr.js';
 import { shiftDa, shiftDt } from './date-shift.js';
 import { type DescriptorContext, cleanDescriptorBytes, cleanableBytes, descriptorContext, textEncodingFor } from './descriptor-cleaner.js';
 import { dummySequence } from './dummy-sequence.js';
 import { dummyValue } from './dummy-values.js';
-import { type PrivateRule, privateRule } from './private-attributes.js';
-import { type Action, type Cleaner, type Profile, type Rule, type SupportedOption, ruleForStandardTag, shiftsDates } from './profile.js';
+import { type Mode, type Place, ruleFor } from './element-rules.js';
+import type { PrivateRule } from './private-attributes.js';
+import { type Action, type Cleaner, type Profile, type SupportedOption, shiftsDates } from './profile.js';
 import { provenanceElements } from './provenance.js';
-import { recipeFor } from './recipes.js';
-import { CODE_ATTRIBUTE_TAGS, GRAPHICS, NON_INSTANCE_UID_TAGS, URN_CODE_VALUE } from './rules/attribute-classes.js';
+import { GRAPHICS, NON_INSTANCE_UID_TAGS } from './rules/attribute-classes.js';
 import { instanceUidsIn, scrubUids } from './uid-scrub.js';
 import { remapUid } from './uid-remap.js';
 
@@ -41,39 +41,12 @@ export interface DeidResult {
   readonly appliedOptions: readonly SupportedOption[];
 }
 
-const rule = (action: Action, basis: string): Rule => ({ action, basis });
-const KEEP = rule({ do: 'keep' }, 'not in E.1-1: kept');
-const REMOVE_STRUCTURE = rule({ do: 'remove' }, 'group length or misplaced meta element');
-const REMOVE_UNKNOWN = rule({ do: 'remove' }, 'not in the PS3.6 dictionary: cannot be classified, removed');
-const REMOVE_URL = rule({ do: 'remove' }, 'a network location (UR) outside E.1-1: removed');
-const REMAP_UNLISTED_UID = rule({ do: 'remapUid' }, 'an instance UID outside E.1-1: remapped');
-const PSEUDONYM = rule({ do: 'pseudonym' }, 'project pseudonym');
-const DUMMY_UNLISTED_NAME = rule({ do: 'dummy' }, 'a person name outside E.1-1: replaced');
-// A dummy, not removal: some unlisted text is type 1 in its IOD (Metabolite Map Description).
-const REPLACE_UNLISTED_TEXT = rule({ do: 'dummy' }, 'free text outside E.1-1: replaced');
-const CLEAN_UNLISTED_TEXT = rule({ do: 'clean', cleaner: 'descriptors', fallback: { do: 'dummy' } }, 'free text outside E.1-1: Clean Descriptors');
-const UNLISTED_FREE_TEXT_VRS = new Set(['LT', 'ST', 'UT', 'UC']);
-/** Code values of a local coding scheme are made up on site and can be anything: cleaned like text. */
-const LOCAL_CODE_TAGS = new Set([0x00080100, 0x00080119]);
-const CODING_SCHEME_DESIGNATOR = 0x00080102;
-const isLocalScheme = (siblings: readonly DataElement[]): boolean => {
-  const scheme = valueOf(siblings, CODING_SCHEME_DESIGNATOR)?.toString('latin1').trim().toUpperCase() ?? '';
-  return scheme.startsWith('99') || scheme === 'L' || scheme === 'LOCAL';
-};
-const DUMMY: Action = { do: 'dummy' };
 const PROVENANCE_TAGS = new Set<number>([
   Tags.PatientIdentityRemoved, Tags.DeidentificationMethod, Tags.DeidentificationMethodCodeSequence,
   Tags.LongitudinalTemporalInformationModified,
 ]);
-/** Text that can carry a name or a number: what the Clean options look at. */
-const FREE_TEXT_VRS = new Set(['AE', 'LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UT', 'UR']);
-const CODE_MEANING = 0x00080104;
 const MAX_DESCRIPTOR = 10_240;
 const NIL_URN = 'urn:uuid:00000000-0000-0000-0000-000000000000';
-
-/** Where in the tree the walk is: under a sequence kept as is, or inside one a Clean option keeps. */
-type Mode = 'normal' | Cleaner;
-interface Place { readonly depth: number; readonly mode: Mode }
 
 const trimmedText = (v: Buffer): string => v.toString('latin1').replace(/[\0 ]+$/, '');
 
@@ -107,61 +80,10 @@ class Engine {
   private remapValue = (value: Buffer): Buffer =>
     Buffer.from(trimmedText(value).split('\\').map((u) => this.remap(u.trim())).join('\\'), 'latin1');
 
-  private ruleFor(e: DataElement, siblings: readonly DataElement[], at: Place): PrivateRule {
-    if (elementOf(e.tag) === 0x0000 || groupOf(e.tag) === 0x0002) return REMOVE_STRUCTURE;
-    if (isPrivateTag(e.tag)) return privateRule(e.tag, siblings, this.profile);
-    if (at.depth === 0 && (e.tag === Tags.PatientName || e.tag === Tags.PatientID)) return PSEUDONYM;
-    const base = this.standardRule(e, siblings, at.mode);
-    return at.mode === 'normal' ? base : this.insideCleaned(e, base, at.mode, siblings);
-  }
-
-  private standardRule(e: DataElement, siblings: readonly DataElement[], mode: Mode): Rule {
-    const recipe = recipeFor(e.tag, siblings, this.profile.recipes);
-    if (recipe) {
-      const action: Action = recipe.action === 'replace' ? { do: 'replace', value: recipe.value ?? '' } : { do: recipe.action };
-      return rule(action, recipe.basis);
-    }
-    const vr = e.kind === 'sequence' ? 'SQ' : e.vr;
-    const listed = ruleForStandardTag(e.tag, this.profile, vr);
-    if (listed) return listed;
-    if (!isKnownStandardTag(e.tag)) return REMOVE_UNKNOWN;
-    if (vr === 'UR') return e.tag === URN_CODE_VALUE ? KEEP : REMOVE_URL;
-    if (vr === 'UI' && !NON_INSTANCE_UID_TAGS.has(e.tag)) return REMAP_UNLISTED_UID;
-    // The table lists what the standard knows to identify; a person name or free text it does not
-    // list can still hold anything, so it fails closed: names and free text are replaced by dummies
-    // (or, under Clean Descriptors, the text is cleaned). Inside content a Clean option keeps, its cleaner decides.
-    if (vr === 'PN') return DUMMY_UNLISTED_NAME;
-    if (mode === 'normal' && UNLISTED_FREE_TEXT_VRS.has(vr)) {
-      return this.profile.options.has('cleanDescriptors') ? CLEAN_UNLISTED_TEXT : REPLACE_UNLISTED_TEXT;
-    }
-    return KEEP;
-  }
-
-  /**
-   * Inside content a Clean option keeps, the rows still apply (a Person Name is D, a Referenced SOP
-   * Instance UID U); what they would keep as text is cleaned: descriptors by the descriptor
-   * cleaner, SR content and graphics replaced by dummies, except the codes of coded entries.
-   */
-  private insideCleaned(e: DataElement, base: Rule, mode: Cleaner, siblings: readonly DataElement[]): Rule {
-    if (mode === 'graphics' && e.tag === GRAPHICS.TextObjectSequence) return rule({ do: 'remove' }, 'Clean Graphics: text objects removed');
-    // Text a descriptor row would clean is free text too when it sits in SR content or graphics.
-    const keepsText = base.action.do === 'keep' || mode !== 'descriptors' && base.action.do === 'clean' && base.action.cleaner === 'descriptors';
-    if (!keepsText || e.kind !== 'value' || !FREE_TEXT_VRS.has(e.vr)) return base;
-    // A code's meaning is text, and a local code's value is made up on site: both are cleaned.
-    const codeText = e.tag === CODE_MEANING || LOCAL_CODE_TAGS.has(e.tag) && isLocalScheme(siblings);
-    if (codeText) return rule({ do: 'clean', cleaner: 'descriptors', fallback: DUMMY }, 'Clean option: code meaning or local code cleaned');
-    if (mode === 'descriptors') {
-      if (CODE_ATTRIBUTE_TAGS.has(e.tag)) return base;
-      return rule({ do: 'clean', cleaner: 'descriptors', fallback: DUMMY }, 'Clean Descriptors: text inside a coded descriptor');
-    }
-    if (CODE_ATTRIBUTE_TAGS.has(e.tag)) return base;
-    return rule(DUMMY, `Clean ${mode === 'graphics' ? 'Graphics' : 'Structured Content'}: free text replaced`);
-  }
-
   clean(elements: readonly DataElement[], at: Place): DataElement[] {
     const out: DataElement[] = [];
     for (const e of elements) {
-      const cleaned = this.apply(e, this.ruleFor(e, elements, at), at);
+      const cleaned = this.apply(e, ruleFor(e, elements, at, this.profile), at);
       if (cleaned) out.push(cleaned);
     }
     return out;
