@@ -8,7 +8,7 @@ import { shiftYmd } from './date-shift.js';
  * identifies: the names of the people in the same file (any component order, any case), the
  * identifiers and other values the profile removes from it, dates (shifted by the project's
  * shift, or removed when they cannot be read unambiguously), phone numbers, e-mail addresses,
- * URLs and MRN-like digit runs. Removal, never replacement: a cleaned value is never longer.
+ * URLs, UIDs and MRN-like digit runs. Removal, never replacement: a cleaned value is never longer.
  */
 export interface DescriptorContext {
   /** Name components of every person name in the file, lower case. */
@@ -69,6 +69,8 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const wholeWord = (s: string): RegExp => new RegExp(`(?<![${WORD}])${escape(s)}(?![${WORD}])`, 'giu');
 
 const URL = /\b(?:https?|ftp|file|dicomweb):\/\/\S+|\bwww\.\S+/gi;
+/** A UID in a description points at some instance: removed whole, before any digit run inside it is. */
+const UID_LIKE = /(?<![\w.])\d+(?:\.\d+){3,}(?![\w])/g;
 const EMAIL = /(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}/g; // bounded: linear on hostile text
 const ISO_DATE = /(?<![\d.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d.])/g;
 const DMY_DATE = /(?<![\d.])(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})(?![\d.])/g;
@@ -144,7 +146,7 @@ export function cleanDescriptorBytes(value: Buffer, ctx: DescriptorContext): Buf
 
 /** One descriptor value as text, cleaned. */
 export function cleanDescriptorText(text: string, ctx: DescriptorContext): string {
-  let out = text.replace(URL, ' ').replace(EMAIL, ' ');
+  let out = text.replace(URL, ' ').replace(EMAIL, ' ').replace(UID_LIKE, ' ');
   for (const p of ctx.phrases) out = out.replace(wholeWord(p), ' ');
   for (const n of ctx.nameTokens) out = out.replace(wholeWord(n), ' ');
   out = out.replace(PHONE, (m) => {

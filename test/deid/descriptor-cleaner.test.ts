@@ -43,6 +43,8 @@ describe('Clean Descriptors', () => {
     expect(clean('mail jane.doe@example.org now')).toBe('mail now');
     expect(clean('see https://pacs.example/x?y=1 and www.example.org')).toBe('see and');
     expect(clean('pt 00123456 chart A9876543')).toBe('pt chart');
+    expect(clean('study 1.2.826.0.1.3680043.10.1137.77.1; prior')).toBe('study prior'); // whole, not cut
+    expect(clean('kernel B30f 2.5 mm')).toBe('kernel B30f 2.5 mm');
     expect(clean('Axial 0.5 x 0.5 x 1.0 mm 120 kVp 512x512')).toBe('Axial 0.5 x 0.5 x 1.0 mm 120 kVp 512x512');
   });
   it('matches names in any case in UTF-8 text, and leaves other bytes as they were', () => {
