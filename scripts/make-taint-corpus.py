@@ -14,10 +14,12 @@ import os
 import struct
 import sys
 
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset, write_file_meta_info
 from pydicom.sequence import Sequence
+from pydicom.tag import Tag
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 if len(sys.argv) != 2:
@@ -439,6 +441,31 @@ def unknown_and_urls():
     save(ds, 'unknown-and-urls.dcm')
 
 
+def vr_mismatch():
+    """Attributes written with a VR the dictionary does not give them, and a standard sequence sent as
+    UN whose bytes do not parse as implicit VR (its item is explicit VR): the engine must classify
+    by the dictionary and drop what it cannot read."""
+    series = STUDY + '.8'
+    ds = base(CT, series + '.1', series, 'CT', 8)
+    ds.add_new(0x0040A067, 'LO', 'Doe^Jane^Author')  # Document Author (Trial): PN written as LO
+    ds.add_new(0x00080108, 'LO', 'Extended code meaning for Jane Doe')  # LT written as LO
+    ds.add_new(0x00140102, 'SH', '20240315')  # a DA written as SH
+    ds.add_new(0x00081167, 'LO', series + '.1')  # an unlisted UID attribute written as LO
+    raw = bytes.fromhex('feff00e01a000000') + b'\x10\x00\x10\x00PN\x0a\x00DOE^JANE^X' + b'\x08\x00\x00\x01SH\x02\x00X1'
+    # Performed Protocol Code Sequence as raw UN bytes (pydicom would otherwise parse it)
+    ds[0x00400260] = RawDataElement(Tag(0x00400260), 'UN', len(raw), raw, 0, False, True)
+    ds.ManufacturerModelName = 'v1.' + series + '.1'  # a dotted number ending in an original UID
+    ds.PatientPosition, ds.PositionReferenceIndicator = 'HFS', ''
+    ds.FrameOfReferenceUID = STUDY + '.9'
+    ds.PixelSpacing, ds.SliceThickness = [0.5, 0.5], '5'
+    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    ds.ImagePositionPatient = [0, 0, 10]
+    ds.KVP, ds.AcquisitionNumber = '120', 1
+    ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = '-1024', '1', 'HU'
+    image(ds, 4, 4, [100 * i + 3 for i in range(16)], bits_stored=12)
+    save(ds, 'vr-mismatch.dcm')
+
+
 os.makedirs(OUT, exist_ok=True)
 nested_ct()
 sr_content()
@@ -447,3 +474,4 @@ waveform()
 mislabelled_implicit()
 implicit_obow()
 unknown_and_urls()
+vr_mismatch()

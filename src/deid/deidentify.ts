@@ -6,7 +6,7 @@ import { shiftDa, shiftDt } from './date-shift.js';
 import { type DescriptorContext, cleanDescriptorBytes, cleanableBytes, descriptorContext, textEncodingFor } from './descriptor-cleaner.js';
 import { dummySequence } from './dummy-sequence.js';
 import { dummyValue } from './dummy-values.js';
-import { type Mode, type Place, ruleFor } from './element-rules.js';
+import { type Mode, type Place, asTheDictionarySays, ruleFor } from './element-rules.js';
 import type { PrivateRule } from './private-attributes.js';
 import { type Action, type Cleaner, type Profile, type SupportedOption, shiftsDates } from './profile.js';
 import { provenanceElements } from './provenance.js';
@@ -82,7 +82,12 @@ class Engine {
 
   clean(elements: readonly DataElement[], at: Place): DataElement[] {
     const out: DataElement[] = [];
-    for (const e of elements) {
+    for (const raw of elements) {
+      const e = asTheDictionarySays(raw);
+      if (!e) {
+        this.actions.remove++;
+        continue;
+      }
       const cleaned = this.apply(e, ruleFor(e, elements, at, this.profile), at);
       if (cleaned) out.push(cleaned);
     }

@@ -47,8 +47,11 @@ export function descriptorContext(dataset: readonly DataElement[], shiftDays: nu
       }
       if (e.kind !== 'value') continue;
       if (e.vr === 'PN') {
-        for (const t of trimmed(e.value, encoding).toLowerCase().split(/[\^=,\s\\]+/)) {
-          if (t.length >= 2 && !NAME_STOP.has(t.replace(/\.$/, ''))) names.add(t);
+        for (const part of trimmed(e.value, encoding).toLowerCase().split(/[\^=,\s\\]+/)) {
+          // 'smith-jones' is also 'smith' and 'jones'; a Han or kana name part may be one character.
+          for (const t of new Set([part, ...part.split('-')])) {
+            if ((t.length >= 2 || CJK.test(t)) && !NAME_STOP.has(t.replace(/\.$/, ''))) names.add(t);
+          }
         }
         continue;
       }
@@ -66,7 +69,10 @@ export function descriptorContext(dataset: readonly DataElement[], shiftDays: nu
 // Letters and digits of any script (and any high byte, when text is matched byte for byte).
 const WORD = '\\p{L}\\p{N}\\p{M}\\u0080-\\u00ff';
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const wholeWord = (s: string): RegExp => new RegExp(`(?<![${WORD}])${escape(s)}(?![${WORD}])`, 'giu');
+/** Han, kana and hangul: written without spaces, so a name in them is found wherever it stands. */
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+const wholeWord = (s: string): RegExp =>
+  CJK.test(s) ? new RegExp(escape(s), 'giu') : new RegExp(`(?<![${WORD}])${escape(s)}(?![${WORD}])`, 'giu');
 
 const URL = /\b(?:https?|ftp|file|dicomweb):\/\/\S+|\bwww\.\S+/gi;
 /** A UID in a description points at some instance: removed whole, before any digit run inside it is. */

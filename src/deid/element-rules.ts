@@ -1,6 +1,6 @@
 import { type DataElement, valueOf } from '../dicom/dataset.js';
 import { Tags, elementOf, groupOf, isPrivateTag } from '../dicom/tag.js';
-import { isKnownStandardTag } from '../dicom/vr.js';
+import { dictionaryVr, isKnownStandardTag, isStringVr } from '../dicom/vr.js';
 import { type PrivateRule, privateRule } from './private-attributes.js';
 import { type Action, type Cleaner, type Profile, type Rule, ruleForStandardTag } from './profile.js';
 import { recipeFor } from './recipes.js';
@@ -33,6 +33,27 @@ const DUMMY: Action = { do: 'dummy' };
 /** Text that can carry a name or a number: what the Clean options look at. */
 const FREE_TEXT_VRS = new Set(['AE', 'LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UT', 'UR']);
 const CODE_MEANING = 0x00080104;
+
+/**
+ * The element as the rules must see it: a standard attribute is classified by what the dictionary
+ * says it is, not by the VR the file wrote. A text attribute written with another text VR (a name
+ * as LO, a date as SH) is relabelled, so its rule, its date shift and its checks apply; any other
+ * text/binary mismatch (a sequence sent as bytes that do not parse, text where numbers belong)
+ * cannot be read safely and the element is dropped (undefined).
+ */
+export function asTheDictionarySays(e: DataElement): DataElement | undefined {
+  if (isPrivateTag(e.tag) || elementOf(e.tag) === 0x0000 || groupOf(e.tag) === 0x0002 || !isKnownStandardTag(e.tag)) return e;
+  const choices = dictionaryVr(e.tag).split(' or ');
+  if (e.kind === 'sequence') return choices.includes('SQ') ? e : undefined;
+  if (e.kind !== 'value') return e;
+  if (choices.includes(e.vr)) return e;
+  if (e.vr === 'UN' && !choices.includes('SQ')) return e; // binary bytes in the file's order: rules go by tag
+  const wanted = choices[0] ?? 'UN';
+  if (choices.length === 1 && isStringVr(e.vr) && isStringVr(wanted)) return { ...e, vr: wanted };
+  // Numbers written with another binary VR (OW for US) hold no text: the rules go by tag.
+  if (!isStringVr(e.vr) && e.vr !== 'UN' && !choices.includes('SQ') && choices.every((c) => !isStringVr(c))) return e;
+  return undefined;
+}
 
 /**
  * The rule for one element where the walk is: file structure goes, private data per its creator

@@ -1,6 +1,6 @@
 import type { DataElement } from '../dicom/dataset.js';
 import { groupOf } from '../dicom/tag.js';
-import { isStringVr } from '../dicom/vr.js';
+import { dictionaryVr, isStringVr } from '../dicom/vr.js';
 import { NON_INSTANCE_UID_TAGS } from './rules/attribute-classes.js';
 import { isWellKnownUid } from './uid-remap.js';
 
@@ -19,7 +19,7 @@ export function instanceUidsIn(elements: readonly DataElement[], into = new Set<
   for (const e of elements) {
     if (e.kind === 'sequence') {
       for (const item of e.items) instanceUidsIn(item.elements, into);
-    } else if (e.kind === 'value' && e.vr === 'UI' && groupOf(e.tag) !== 0x0002 && !NON_INSTANCE_UID_TAGS.has(e.tag)) {
+    } else if (e.kind === 'value' && (e.vr === 'UI' || dictionaryVr(e.tag) === 'UI') && groupOf(e.tag) !== 0x0002 && !NON_INSTANCE_UID_TAGS.has(e.tag)) {
       for (const uid of components(e.value)) if (!isWellKnownUid(uid)) into.add(uid);
     }
   }
@@ -27,11 +27,17 @@ export function instanceUidsIn(elements: readonly DataElement[], into = new Set<
 }
 
 /**
- * Whether an original UID is a leading part of `uid` ('<study UID>.1.2', a frame suffix): such a
- * UID is derived from the original and gives it away, so it is remapped whole.
+ * Whether an original UID is part of a longer dotted number, on component boundaries
+ * ('<study UID>.1.2', 'v1.<UID>'): such a number is derived from the original and gives it away,
+ * so it is remapped whole. One indexOf scan per original: linear in the text.
  */
-function hasReplacedPrefix(uid: string, replaced: ReadonlySet<string>): boolean {
-  for (let i = uid.indexOf('.'); i > 0; i = uid.indexOf('.', i + 1)) if (replaced.has(uid.slice(0, i))) return true;
+function containsReplaced(run: string, replaced: ReadonlySet<string>): boolean {
+  for (const uid of replaced) {
+    for (let i = run.indexOf(uid); i >= 0; i = run.indexOf(uid, i + 1)) {
+      const end = i + uid.length;
+      if ((i === 0 || run[i - 1] === '.') && (end === run.length || run[end] === '.')) return true;
+    }
+  }
   return false;
 }
 
@@ -64,7 +70,7 @@ export function scrubUids(elements: readonly DataElement[], replaced: ReadonlySe
       const text = e.value.toString('latin1');
       let hit = false;
       const rewritten = text.replace(UID_IN_TEXT, (uid) => {
-        if (!replaced.has(uid) && !hasReplacedPrefix(uid, replaced)) return uid;
+        if (!replaced.has(uid) && !containsReplaced(uid, replaced)) return uid;
         hit = true;
         return remap(uid);
       });

@@ -53,6 +53,15 @@ describe('Clean Descriptors', () => {
     expect(clean8('Knee MÜLLER')).toBe('Knee');
     expect(clean8('JÜRGEN müller, Knie rechts')).toBe('Knie rechts');
     expect(clean8('Müllerstraße')).toBe('Müllerstraße'); // a longer word is not the name
+    const cjk = descriptorContext([{ kind: 'value', tag: tagOf(0x0010, 0x0010), vr: 'PN', value: Buffer.from('Yamada^Taro=山田^太郎=やまだ^たろう', 'utf8') },
+      { kind: 'value', tag: tagOf(0x0008, 0x0090), vr: 'PN', value: Buffer.from('王^小明', 'utf8') }], -10, 'utf8');
+    const cleanCjk = (s: string): string => cleanDescriptorBytes(Buffer.from(s, 'utf8'), cjk).toString('utf8');
+    expect(cleanCjk('山田太郎さん CT')).toBe('さん CT');
+    expect(cleanCjk('王小明的检查')).toBe('的检查');
+  });
+  it('splits double-barrelled names', () => {
+    const ctx2 = descriptorContext([{ kind: 'value', tag: tagOf(0x0010, 0x0010), vr: 'PN', value: Buffer.from('SMITH-JONES^MARY') }], -10);
+    expect(cleanDescriptorText('Mrs Smith knee', ctx2)).toBe('Mrs knee');
   });
   it('works on bytes only where a removal cannot cut a character in two', () => {
     expect(cleanableBytes(Buffer.from('plain ASCII'), ['ISO 2022 IR 87'])).toBe(true);

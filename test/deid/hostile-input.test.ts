@@ -27,8 +27,20 @@ const run = (extra: DataElement[], ...options: SupportedOption[]): string => {
 };
 
 describe('hostile input', () => {
-  it('does not copy an invalid CS out of a replaced sequence', () => {
+  it('does not copy a CS out of a replaced sequence unless it gives the item its structure', () => {
     expect(run([sq(0x0008, 0x1072, item(v(0x0040, 0xa040, 'CS', 'Jane Doe 778899')))])).not.toContain('Jane');
+    const out = run([sq(0x0008, 0x1072, item(v(0x0040, 0xa040, 'CS', 'TEXT'), v(0x0018, 0x0015, 'CS', 'DOE JOHN')))]);
+    expect(out).not.toContain('DOE JOHN');
+    expect(out).toContain('TEXT');
+  });
+
+  it('classifies by the dictionary, whatever VR the file wrote', () => {
+    const out = run([v(0x0040, 0xa067, 'LO', 'Doe^Jane^Author'), v(0x0014, 0x0102, 'SH', '20240315'), v(0x0008, 0x1167, 'LO', `${STUDY}.1.1`)]);
+    expect(out).not.toMatch(/Author|20240315/);
+    expect(out).toContain('20240312'); // the date written as SH is shifted as the DA it is
+    expect(out).not.toContain(STUDY);
+    // A sequence sent as bytes that do not parse is dropped, not kept as opaque bytes.
+    expect(run([v(0x0040, 0x0260, 'UN', 'DOE^JANE^X')])).not.toContain('DOE');
   });
 
   it('replaces person names and free text that Table E.1-1 does not list', () => {
@@ -43,6 +55,7 @@ describe('hostile input', () => {
     const priv = [v(0x0129, 0x0010, 'LO', 'SIEMENS Ultrasound SC2000'), v(0x0129, 0x1002, 'UI', STUDY)];
     expect(run(priv, 'retainSafePrivate')).not.toContain(STUDY);
     expect(run([v(0x0040, 0x0400, 'LT', `see ${STUDY}.1.2 and ${STUDY}.7`)], 'cleanDescriptors')).not.toContain(STUDY);
+    expect(run([v(0x0008, 0x1090, 'LO', `v1.${STUDY}`)])).not.toContain(STUDY); // kept text, the UID at its end
   });
 
   it('cleans code meanings and local code values inside SR content', () => {

@@ -84,7 +84,7 @@ describe('taint: nothing identifying survives, for every option set', () => {
         }
         if (!profile.options.has('retainUIDs')) {
           for (const uid of t.uids) {
-            if (new RegExp(`(?<![0-9.])${uid.replace(/\./g, '\\.')}(?![0-9])`).test(bytes)) r.uids.push(`${basename(t.path)}: ${uid}`);
+            if (new RegExp(`(?<![0-9])${uid.replace(/\./g, '\\.')}(?![0-9])`).test(bytes)) r.uids.push(`${basename(t.path)}: ${uid}`);
           }
         }
         const out = await readDicomFile(outcome.outputPath);

@@ -45,6 +45,13 @@ const creatorOf = (tag: number, siblings: readonly DataElement[]): string | unde
 const hex = (n: number, w: number): string => n.toString(16).toUpperCase().padStart(w, '0');
 /** The key of Table E.3.10-1: creator, group, low byte of the element. */
 const safeKey = (step: Step): string => `${step.creator ?? ''}|${hex(groupOf(step.tag), 4)}|${hex(elementOf(step.tag) & 0xff, 2)}`;
+/** Text VRs long enough to hold a second mark. */
+const DESCRIBING_VRS = new Set(['LO', 'LT', 'ST', 'UT', 'UC']);
+/** Descriptions: the C rows of Clean Descriptors, and free text the table does not list. */
+const describes = (tag: number): boolean => {
+  const row = PROFILE_ROWS.get(tagKey(tag));
+  return row ? row.options.cleanDescriptors === 'C' : ['LT', 'ST', 'UT', 'UC'].includes(DICTIONARY_VR.get(tagKey(tag)) ?? '');
+};
 const isCreator = (tag: number): boolean => isPrivateTag(tag) && elementOf(tag) >= 0x10 && elementOf(tag) <= 0xff;
 
 /** A standard text attribute that Table E.1-1 does not list: kept, so planted UIDs in it must be scrubbed. */
@@ -80,13 +87,23 @@ export async function taintFile(input: string, output: string): Promise<Tainted>
     // mark there would make a kept safe value unreadable, which tests the taint, not the engine.
     const safeVr = isPrivateTag(e.tag) ? SAFE_PRIVATE_ATTRIBUTES.get(safeKey(step)) : undefined;
     const opaquePrivate = isPrivateTag(e.tag) && (e.vr === 'UN' || e.vr === 'OB') && (safeVr === undefined || MARKED_VRS.has(safeVr));
-    if (MARKED_VRS.has(e.vr) || opaquePrivate) return { ...e, value: Buffer.from(mark(path, e.vr), 'latin1') };
+    // Standard bytes the reader could not type (a sequence sent as UN that does not parse) can hold anything.
+    const opaqueStandard = !isPrivateTag(e.tag) && e.vr === 'UN';
+    if (parent.length === 0 && e.tag === Tags.PatientName) return { ...e, value: Buffer.from(patientMark, 'latin1') };
+    if (MARKED_VRS.has(e.vr) || opaquePrivate || opaqueStandard) {
+      // A description also names the patient: the Clean Descriptors cleaner must take that out.
+      const named = hasName && DESCRIBING_VRS.has(e.vr) && describes(e.tag) ? ` ${patientMark}` : '';
+      return { ...e, value: Buffer.from(mark(path, e.vr) + named, 'latin1') };
+    }
     if (e.vr === 'UI' && !isPrivateTag(e.tag) && PROFILE_ROWS.get(tagKey(e.tag))?.basic === 'U') {
       const values = e.value.toString('latin1').replace(/[\0 ]+$/, '').split('\\').map((u) => (u.trim() === '' ? '' : fresh(u.trim())));
       return { ...e, value: Buffer.from(values.join('\\'), 'latin1') };
     }
     return e;
   });
+  const patientMark = mark([{ tag: Tags.PatientName }], 'PN');
+  // Only a name the file holds can be known to the cleaner.
+  const hasName = file.dataset.some((e) => e.tag === Tags.PatientName && e.kind === 'value' && e.value.length > 0);
   const dataset = walk(file.dataset, []);
 
   // Plant original UIDs where no U row names them: a URL, an unlisted kept text, a private value.
@@ -144,6 +161,10 @@ const safePrivate = (step: Step): boolean => step.creator !== undefined && SAFE_
 /** Whether a mark at `path` may survive de-identification with `options` (dates options resolved). */
 export function maySurvive(m: Mark, options: ReadonlySet<SupportedOption>): boolean {
   let mode: Mode = 'normal';
+  const last = m.path[m.path.length - 1];
+  // A standard attribute is what the dictionary says it is, whatever VR the file wrote.
+  const vr = last && !isPrivateTag(last.tag) ? (DICTIONARY_VR.get(tagKey(last.tag))?.split(' or ')[0] ?? m.vr) : m.vr;
+  if (vr === 'SQ') return false; // a sequence sent as bytes the reader could not parse
   for (const [i, step] of m.path.entries()) {
     const leaf = i === m.path.length - 1;
     if (isPrivateTag(step.tag)) {
@@ -154,6 +175,7 @@ export function maySurvive(m: Mark, options: ReadonlySet<SupportedOption>): bool
     if (mode === 'graphics' && step.tag === TEXT_OBJECT_SEQUENCE) return false;
     const code = effectiveCode(step.tag, options);
     if (!leaf) {
+      if (code === undefined && !DICTIONARY_VR.has(tagKey(step.tag))) return false; // unknown: removed with its items
       if (code === undefined || code === 'K' || code === 'X/Z/U*' || code === 'C:dates') continue;
       if (code.startsWith('C:')) {
         mode = code.slice(2) as Mode;
@@ -162,10 +184,10 @@ export function maySurvive(m: Mark, options: ReadonlySet<SupportedOption>): bool
       return false;
     }
     if (code === undefined && !DICTIONARY_VR.has(tagKey(step.tag))) return false; // unknown: cannot be classified
-    if (m.vr === 'UR' && code === undefined) return false; // network locations go
-    if (m.vr === 'PN' && code === undefined) return false; // a person name is one, listed or not
+    if (vr === 'UR' && code === undefined) return false; // network locations go
+    if (vr === 'PN' && code === undefined) return false; // a person name is one, listed or not
     // Free text the table does not list can hold anything: only a descriptor cleaner may keep it.
-    if (['LT', 'ST', 'UT', 'UC'].includes(m.vr) && code === undefined && mode === 'normal' && !options.has('cleanDescriptors')) return false;
+    if (['LT', 'ST', 'UT', 'UC'].includes(vr) && code === undefined && mode === 'normal' && !options.has('cleanDescriptors')) return false;
     // A marked value is text: under a dates C row it is no date (Timezone Offset From UTC) and goes.
     const kept = code === undefined || code === 'K' || code === 'C:descriptors';
     if (!kept) return false;
