@@ -127,7 +127,12 @@ export async function storeFiles(target: StoreTarget, paths: readonly string[]):
       const key = dataset.offered().join(' ');
       groups.set(key, [...(groups.get(key) ?? []), [path, dataset]]);
     } catch (e) {
-      results.set(path, { kind: 'failed', status: null, reason: `cannot read the de-identified file (${(e as NodeJS.ErrnoException).code ?? (e as Error).name})` });
+      // A file system error is not the instance's fault: a file not there yet (queued just before
+      // its output is renamed into place), EMFILE, EIO. Only an unreadable file is final.
+      const code = (e as NodeJS.ErrnoException).code;
+      results.set(path, code
+        ? { kind: 'retry', reason: `cannot read the de-identified file yet (${code})` }
+        : { kind: 'failed', status: null, reason: `cannot read the de-identified file (${(e as Error).name})` });
     }
   }
   for (const group of groups.values()) {
