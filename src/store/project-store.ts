@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Low } from 'lowdb';
+import { type Adapter, Low } from 'lowdb';
 import type { PatientIdentity } from '../deid/patient-identity.js';
 import { SecureJsonFile, StoreError } from './secure-json-file.js';
 import { acquireStoreLock } from './store-lock.js';
@@ -38,6 +38,8 @@ export class ProjectStore {
   /** Writes run one after another: two overlapping renames could otherwise land out of order. */
   private writing: Promise<void> = Promise.resolve();
   private statsTimer: NodeJS.Timeout | undefined;
+  /** New patients whose entry is being written: every caller for one waits for the same write. */
+  private readonly assigning = new Map<string, Promise<string>>();
 
   private constructor(private readonly db: Low<StoreData>, private readonly release: () => Promise<void>) {}
 
@@ -48,11 +50,15 @@ export class ProjectStore {
     return next;
   }
 
-  static async open(path: string): Promise<ProjectStore> {
+  /**
+   * Opens the store at `path` (taking the writer's lock). `adapter` replaces the durable JSON file
+   * for the same path: tests inject one whose writes fail or pause.
+   */
+  static async open(path: string, options: { readonly adapter?: Adapter<StoreData> } = {}): Promise<ProjectStore> {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const release = await acquireStoreLock(path);
     try {
-      const db = new Low<StoreData>(new SecureJsonFile(path), emptyStore());
+      const db = new Low<StoreData>(options.adapter ?? new SecureJsonFile(path), emptyStore());
       await db.read();
       return new ProjectStore(db, release);
     } catch (e) {
@@ -103,19 +109,42 @@ export class ProjectStore {
     return p;
   }
 
-  /** The patient's pseudonym, assigned and durably stored on first sight. */
+  /**
+   * The patient's pseudonym, assigned and durably stored on first sight. No caller gets a new
+   * pseudonym before its crosswalk entry is on disk: a second caller for the same new patient waits
+   * for the same write. A write that fails takes the assignment back (entry and number), so nothing
+   * unsaved stays in memory, and every waiting caller gets the error.
+   */
   async pseudonymFor(projectName: string, identity: PatientIdentity): Promise<string> {
     const project = this.project(projectName);
     const key = createHash('sha256').update(identity.key).digest('hex');
+    const pending = this.assigning.get(`${projectName}\0${key}`);
+    if (pending) return pending;
     const known = project.patients[key];
     if (known) return known.pseudonym;
-    const pseudonym = `${project.prefix}${String(project.nextIndex).padStart(PSEUDONYM_WIDTH, '0')}`;
+    const assignment = this.assign(projectName, key, identity).finally(() => this.assigning.delete(`${projectName}\0${key}`));
+    this.assigning.set(`${projectName}\0${key}`, assignment);
+    return assignment;
+  }
+
+  private async assign(projectName: string, key: string, identity: PatientIdentity): Promise<string> {
+    const project = this.project(projectName);
+    const index = project.nextIndex;
+    const pseudonym = `${project.prefix}${String(index).padStart(PSEUDONYM_WIDTH, '0')}`;
     project.patients[key] = {
       pseudonym, patientId: identity.patientId, issuerOfPatientId: identity.issuerOfPatientId,
       patientName: identity.patientName, birthDate: identity.birthDate, firstSeen: new Date().toISOString(),
     };
     project.nextIndex += 1;
-    await this.persist();
+    try {
+      await this.persist();
+    } catch (e) {
+      // Writes run one at a time and this runs before the next one starts, so the entry is taken
+      // back before any later write could carry it. The number is reused only if none came after.
+      delete project.patients[key];
+      if (project.nextIndex === index + 1) project.nextIndex = index;
+      throw e;
+    }
     return pseudonym;
   }
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProjectStore } from '../../src/store/project-store.js';
-import { StoreError } from '../../src/store/secure-json-file.js';
+import { SecureJsonFile, StoreError } from '../../src/store/secure-json-file.js';
+import type { StoreData } from '../../src/store/store-schema.js';
 
 const identity = (id: string) => ({ key: JSON.stringify(['id', '', id]), patientId: id, issuerOfPatientId: '', patientName: `Name^${id}`, birthDate: '' });
 const setup = { name: 'P', prefix: 'P_', shiftRange: [-20, -10] as const };
@@ -74,5 +75,63 @@ describe('ProjectStore', () => {
     writeFileSync(`${path}.lock`, String(pid));
     const again = await ProjectStore.open(path);
     await again.close();
+  });
+});
+
+/** The durable adapter, with writes that can be made to pause or fail on demand (fault injection). */
+class FaultyFile extends SecureJsonFile {
+  gate: Promise<void> | undefined;
+  failures = 0;
+  override async write(data: StoreData): Promise<void> {
+    if (this.failures > 0) {
+      this.failures--;
+      throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    }
+    await this.gate;
+    await super.write(data);
+  }
+}
+
+describe('ProjectStore pseudonyms under write faults', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'deid-store-fault-'));
+
+  it('gives no caller a new pseudonym before its entry is on disk; concurrent callers share the write', async () => {
+    const path = join(dir, 'pause.json');
+    const file = new FaultyFile(path);
+    const store = await ProjectStore.open(path, { adapter: file });
+    await store.ensureProject(setup);
+    let open!: () => void;
+    file.gate = new Promise((r) => { open = r; });
+    const settled: string[] = [];
+    const first = store.pseudonymFor('P', identity('x')).then((p) => { settled.push(`first ${p}`); });
+    const second = store.pseudonymFor('P', identity('x')).then((p) => { settled.push(`second ${p}`); });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toEqual([]); // the write is paused: nobody may carry the pseudonym yet
+    expect(readFileSync(path, 'utf8')).not.toContain('P_001');
+    open();
+    await Promise.all([first, second]);
+    expect(settled.sort()).toEqual(['first P_001', 'second P_001']);
+    expect(readFileSync(path, 'utf8')).toContain('P_001');
+    await store.close();
+  });
+
+  it('takes back an assignment whose write failed: no unsaved entry, the number is given again', async () => {
+    const path = join(dir, 'fail.json');
+    const file = new FaultyFile(path);
+    const store = await ProjectStore.open(path, { adapter: file });
+    await store.ensureProject(setup);
+    file.failures = 1;
+    const a = store.pseudonymFor('P', identity('x'));
+    const b = store.pseudonymFor('P', identity('x'));
+    await expect(a).rejects.toThrow(/no space/);
+    await expect(b).rejects.toThrow(/no space/);
+    expect(Object.keys(store.data.projects.P?.patients ?? {})).toHaveLength(0);
+    expect(store.data.projects.P?.nextIndex).toBe(1);
+    expect(await store.pseudonymFor('P', identity('y'))).toBe('P_001');
+    expect(await store.pseudonymFor('P', identity('x'))).toBe('P_002');
+    await store.close();
+    const reopened = await ProjectStore.open(path);
+    expect(await reopened.pseudonymFor('P', identity('y'))).toBe('P_001');
+    await reopened.close();
   });
 });
