@@ -31,6 +31,7 @@ export async function anonymizeRequest(inputs: string[], f: AnonymizeFlags): Pro
     base = {
       out: project.outbox, quarantine: project.quarantine, failed: project.failed, prefix: project.prefix,
       project: project.name, storePath: config.store, options: parseOptionNames(project.options ?? []), recipes: parseRecipes(project.rules ?? []),
+      ...(project.maxInflatedMiB === undefined ? {} : { maxInflatedBytes: project.maxInflatedMiB * 1024 * 1024 }),
       ...(project.dateShiftDays === undefined ? {} : { shiftDays: project.dateShiftDays }),
       ...(project.dateShiftRange === undefined ? {} : { shiftRange: project.dateShiftRange }),
       ...(project.burnedInRules === undefined ? {} : { burnedInRules: project.burnedInRules }),

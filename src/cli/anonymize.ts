@@ -24,6 +24,8 @@ export interface AnonymizeRequest {
   readonly options: readonly SupportedOption[];
   /** The project's own rules (from its config). */
   readonly recipes?: readonly Recipe[];
+  /** The cap on a deflated data set's inflated size (from its config). */
+  readonly maxInflatedBytes?: number;
   /** Replaces the default burned-in rules. */
   readonly burnedInRules?: readonly BurnedInRule[];
   /**
@@ -67,6 +69,7 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
         ...(req.shiftRange === undefined ? {} : { dateShiftRange: req.shiftRange }),
         ...(req.burnedInRules === undefined ? {} : { burnedInRules: req.burnedInRules }),
         ...(req.recipes === undefined ? {} : { recipes: req.recipes }),
+        ...(req.maxInflatedBytes === undefined ? {} : { maxInflatedBytes: req.maxInflatedBytes }),
       });
       const calls = { pseudonymFor: (identity: PatientIdentity) => store.pseudonymFor(req.project, identity) };
       const processor = workers ? workers.register(spec, calls) : inThisThread(spec, calls);

@@ -55,6 +55,8 @@ export const projectConfigSchema = z.object({
     const twice = parsed.length === rules.length ? duplicateRecipe(parsed) : undefined;
     if (twice) ctx.addIssue({ code: 'custom', message: `${twice} names an attribute another rule names too` });
   }).optional(),
+  /** A deflated data set inflating past this many MiB is refused (failed, with that reason). Default 256. */
+  maxInflatedMiB: z.number().int().min(1).max(4096).optional(),
   /** Replaces the default burned-in rules when given. */
   burnedInRules: z.array(burnedInRuleSchema).optional(),
   /** Files in flight at once (default: the number of CPUs). */

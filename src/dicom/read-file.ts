@@ -46,7 +46,14 @@ export interface ReadOptions {
    * files are read up to their pixel data only. Default 1 MiB; 0 streams every file.
    */
   readonly holdWholeBelow?: number;
+  /**
+   * A deflated data set is inflated in memory (it cannot be seeked); past this many bytes the file
+   * is refused, so a small file made to inflate to gigabytes cannot exhaust memory. Default 256 MiB.
+   */
+  readonly maxInflatedBytes?: number;
 }
+
+export const DEFAULT_MAX_INFLATED = 256 * 1024 * 1024;
 
 const HOLD_WHOLE_BELOW = 1024 * 1024;
 
@@ -114,9 +121,14 @@ async function readOpen(fh: FileHandle, path: string, size: number, options: Rea
   if (ts.deflated) {
     const all = prefix.whole ?? await readRange(fh, 0, size);
     let inflated: Buffer;
+    const cap = options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED;
     try {
-      inflated = inflateRawSync(all.subarray(layout.datasetStart));
+      // zlib stops at the cap instead of growing its output without bound.
+      inflated = inflateRawSync(all.subarray(layout.datasetStart), { maxOutputLength: cap });
     } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new DicomParseError('unsupported', `the deflated dataset inflates to more than ${Math.round(cap / 1048576)} MiB (the limit)`, { cause });
+      }
       throw new DicomParseError('malformed', 'the deflated dataset does not inflate', { cause });
     }
     const r = parseTopLevel({ buf: inflated, base: 0, complete: true, streamBulk: false }, 0, enc);

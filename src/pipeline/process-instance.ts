@@ -28,6 +28,8 @@ export interface ProjectContext extends StoreCalls {
   readonly secrets: ProjectSecrets;
   readonly detectors: readonly Detector[];
   readonly outbox: string;
+  /** The cap on a deflated data set's inflated size (default: the reader's). */
+  readonly maxInflatedBytes?: number;
 }
 
 const MEDIA_DIRECTORY_CLASS = '1.2.840.10008.1.3.10';
@@ -47,7 +49,7 @@ export function safeReason(prefix: string, e: unknown): string {
 export async function processInstance(inputPath: string, ctx: ProjectContext): Promise<Outcome> {
   let file;
   try {
-    file = await readDicomFile(inputPath);
+    file = await readDicomFile(inputPath, ctx.maxInflatedBytes === undefined ? {} : { maxInflatedBytes: ctx.maxInflatedBytes });
   } catch (e) {
     return { kind: 'failed', reason: safeReason('cannot read the input', e) };
   }

@@ -18,6 +18,8 @@ export interface ProjectSettings {
   readonly options: readonly SupportedOption[];
   readonly recipes?: readonly Recipe[];
   readonly burnedInRules?: readonly BurnedInRule[];
+  /** The cap on a deflated data set's inflated size, in bytes. */
+  readonly maxInflatedBytes?: number;
 }
 
 /**
@@ -28,6 +30,7 @@ export interface ProcessingSpec {
   readonly name: string;
   readonly options: readonly SupportedOption[];
   readonly recipes: readonly Recipe[];
+  readonly maxInflatedBytes?: number;
   readonly secrets: ProjectSecrets;
   readonly outbox: string;
   readonly burnedInRules: readonly BurnedInRule[];
@@ -37,6 +40,7 @@ export function processingContext(spec: ProcessingSpec, calls: StoreCalls): Proj
   return {
     name: spec.name, profile: resolveProfile(spec.options, spec.recipes), secrets: spec.secrets, outbox: spec.outbox,
     detectors: [createBurnedInRuleDetector(spec.burnedInRules)], ...calls,
+    ...(spec.maxInflatedBytes === undefined ? {} : { maxInflatedBytes: spec.maxInflatedBytes }),
   };
 }
 
@@ -55,5 +59,9 @@ export async function openProject(store: ProjectStore, s: ProjectSettings): Prom
     name: s.name, prefix: s.prefix, shiftRange: s.dateShiftRange ?? DEFAULT_SHIFT_RANGE,
     ...(s.dateShiftDays === undefined ? {} : { dateShiftDays: s.dateShiftDays }),
   });
-  return { name: s.name, options: s.options, recipes: s.recipes ?? [], secrets, outbox: s.outbox, burnedInRules: s.burnedInRules ?? DEFAULT_BURNED_IN_RULES };
+  return {
+    name: s.name, options: s.options, recipes: s.recipes ?? [], secrets,
+    outbox: s.outbox, burnedInRules: s.burnedInRules ?? DEFAULT_BURNED_IN_RULES,
+    ...(s.maxInflatedBytes === undefined ? {} : { maxInflatedBytes: s.maxInflatedBytes }),
+  };
 }

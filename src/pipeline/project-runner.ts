@@ -49,7 +49,8 @@ export class ProjectRunner {
     const p = this.project;
     await mkdir(p.inbox, { recursive: true });
     await this.workArea.init();
-    const spec = await openProject(this.store, { ...p, options: parseOptionNames(p.options ?? []), recipes: parseRecipes(p.rules ?? []) });
+    const spec = await openProject(this.store, { ...p, options: parseOptionNames(p.options ?? []), recipes: parseRecipes(p.rules ?? []),
+      ...(p.maxInflatedMiB === undefined ? {} : { maxInflatedBytes: p.maxInflatedMiB * 1024 * 1024 }) });
     const calls = {
       pseudonymFor: (identity: PatientIdentity) => this.store.pseudonymFor(p.name, identity),
       ...(p.forward ? { beforeWrite: (sop: string, path: string) => this.store.enqueueForward(p.name, sop, path) } : {}),
