@@ -35,13 +35,13 @@ async function run(target: PacsTarget, reqs: readonly unknown[], prepare?: (clie
 /** C-FIND at study level by Accession Number: the Study Instance UIDs that match. */
 export async function findStudiesByAccession(target: PacsTarget, accessionNumber: string): Promise<string[]> {
   const request = requests.CFindRequest.createStudyFindRequest({ AccessionNumber: accessionNumber, StudyInstanceUID: '' });
-  const studies: string[] = [];
+  const matches: StudyMatch[] = [];
   let finalStatus: number | undefined;
   events(request).on('response', (response: dimse.responses.CFindResponse) => {
     const status = response.getStatus();
     if (status === constants.Status.Pending || status === 0xff01) {
-      const uid = response.getDataset()?.getElement('StudyInstanceUID');
-      if (typeof uid === 'string' && uid !== '' && !studies.includes(uid)) studies.push(uid);
+      const ds = response.getDataset();
+      matches.push({ studyInstanceUid: ds?.getElement('StudyInstanceUID'), accessionNumber: ds?.getElement('AccessionNumber') });
     } else {
       finalStatus = status;
     }
@@ -49,6 +49,27 @@ export async function findStudiesByAccession(target: PacsTarget, accessionNumber
   await run(target, [request]);
   if (finalStatus === undefined) throw new PacsUnavailable('C-FIND ended without a final response');
   if (finalStatus !== constants.Status.Success) throw new Error(`[dicom:pacs] C-FIND failed with status 0x${finalStatus.toString(16)}`);
+  return studiesMatching(matches, accessionNumber);
+}
+
+/** One C-FIND response, as the PACS returned it. */
+export interface StudyMatch {
+  readonly studyInstanceUid: unknown;
+  readonly accessionNumber: unknown;
+}
+
+/**
+ * The studies whose Accession Number is exactly the one asked for. A PACS may match loosely (case,
+ * padding, its own wildcard rules) or return a study without the key: those are never moved, so a
+ * request cannot pull in another patient's study.
+ */
+export function studiesMatching(matches: readonly StudyMatch[], accessionNumber: string): string[] {
+  const studies: string[] = [];
+  for (const m of matches) {
+    const uid = typeof m.studyInstanceUid === 'string' ? m.studyInstanceUid.trim() : '';
+    const accession = typeof m.accessionNumber === 'string' ? m.accessionNumber.replace(/^[ ]+|[ ]+$/g, '') : undefined;
+    if (uid !== '' && accession === accessionNumber && !studies.includes(uid)) studies.push(uid);
+  }
   return studies;
 }
 

@@ -35,15 +35,40 @@ export interface RetrievalOptions {
 /** Subscribes to the project's settled inputs. */
 export type SettledFeed = (listener: (o: Outcome) => void) => void;
 
-/** Accession numbers from a CSV or text file: the first column, one per line; a header is skipped. */
-export function parseAccessions(text: string): string[] {
-  const out: string[] = [];
-  for (const line of text.split(/\r?\n/)) {
-    const first = (line.split(/[,;\t]/)[0] ?? '').trim().replace(/^"(.*)"$/, '$1').trim();
+/** A line of a request that is not an exact accession number, named by its number only. */
+export interface RefusedLine {
+  readonly line: number;
+  readonly reason: string;
+}
+
+/**
+ * Why a value cannot be an exact accession number (SH: at most 16 characters, no backslash, no
+ * control characters), or undefined when it can. Wildcards are refused: C-FIND would match them
+ * against other patients' accession numbers (`*` is every study).
+ */
+function accessionProblem(value: string): string | undefined {
+  if (/[*?]/.test(value)) return 'wildcard (* or ?): only exact accession numbers are retrieved';
+  if (value.includes('\\')) return 'backslash: not allowed in an accession number';
+  if (/[\x00-\x1f\x7f]/.test(value)) return 'control character';
+  if (value.length > 16) return 'longer than 16 characters (SH)';
+  return undefined;
+}
+
+/**
+ * Accession numbers from a CSV or text file: the first column, one per line; a header, blank lines
+ * and `#` comments are skipped. A value that is not an exact accession number is refused, by line.
+ */
+export function parseAccessions(text: string): { accessions: string[]; refused: RefusedLine[] } {
+  const accessions: string[] = [];
+  const refused: RefusedLine[] = [];
+  for (const [i, line] of text.split(/\r?\n/).entries()) {
+    const first = (line.split(/[,;\t]/)[0] ?? '').replace(/^[ ]+|[ ]+$/g, '').replace(/^"(.*)"$/, '$1').replace(/^[ ]+|[ ]+$/g, '');
     if (first === '' || first.startsWith('#') || /^accession/i.test(first)) continue;
-    if (!out.includes(first)) out.push(first);
+    const problem = accessionProblem(first);
+    if (problem) refused.push({ line: i + 1, reason: problem });
+    else if (!accessions.includes(first)) accessions.push(first);
   }
-  return out;
+  return { accessions, refused };
 }
 
 const REQUEST_FILE = /\.(csv|txt)$/i;
@@ -119,12 +144,12 @@ export class PacsRetrieval {
   }
 
   private async runRequest(requestPath: string): Promise<void> {
-    const accessions = parseAccessions(await readFile(requestPath, 'utf8'));
+    const { accessions, refused } = parseAccessions(await readFile(requestPath, 'utf8'));
     const progressPath = `${requestPath}.progress.json`;
     const progress: { startedAt: string; done: AccessionReport[] } = await readFile(progressPath, 'utf8')
       .then((t) => JSON.parse(t) as { startedAt: string; done: AccessionReport[] }, () => ({ startedAt: new Date().toISOString(), done: [] }));
     const id = createHash('sha256').update(basename(requestPath)).digest('hex').slice(0, 12);
-    this.log.info({ project: this.o.project, request: id, accessions: accessions.length, resumed: progress.done.length }, 'retrieval started');
+    this.log.info({ project: this.o.project, request: id, accessions: accessions.length, refused: refused.length, resumed: progress.done.length }, 'retrieval started');
     for (const accession of accessions) {
       if (this.stopped) return;
       if (progress.done.some((r) => r.accession === accession)) continue;
@@ -146,7 +171,10 @@ export class PacsRetrieval {
       found: t.found + (r.found ? 1 : 0), notFound: t.notFound + (r.found ? 0 : 1), received: t.received + r.received,
       delivered: t.delivered + r.delivered, quarantined: t.quarantined + r.quarantined, failed: t.failed + r.failed,
     }), { found: 0, notFound: 0, received: 0, delivered: 0, quarantined: 0, failed: 0 });
-    const report = { project: this.o.project, request: basename(requestPath), startedAt: progress.startedAt, finishedAt: new Date().toISOString(), totals, accessions: progress.done };
+    const report = {
+      project: this.o.project, request: basename(requestPath), startedAt: progress.startedAt, finishedAt: new Date().toISOString(),
+      totals, accessions: progress.done, refused,
+    };
     await writeAtomically(reportPathFor(requestPath), [Buffer.from(`${JSON.stringify(report, null, 2)}\n`)], 0o600);
     await rename(requestPath, `${requestPath}.done`);
     await rename(progressPath, `${requestPath}.done.progress.json`).catch(() => undefined);

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { studiesMatching } from '../../src/dicom/dimse-query.js';
 import { parseAccessions } from '../../src/sources/pacs-retrieval.js';
 import { AgentProcess, filesUnder, waitFor, type ProjectDirs } from '../helpers/agent-process.js';
 import { SAMPLES } from '../helpers/corpus.js';
@@ -16,7 +17,21 @@ interface Report {
 
 describe('parseAccessions', () => {
   it('takes the first column, skips headers, blanks, comments and repeats', () => {
-    expect(parseAccessions('AccessionNumber,Note\nA1,x\n"A2";y\n\n# c\nA1\r\nA3\t z\n')).toEqual(['A1', 'A2', 'A3']);
+    expect(parseAccessions('AccessionNumber,Note\nA1,x\n"A2";y\n\n# c\nA1\r\nA3\t z\n')).toEqual({ accessions: ['A1', 'A2', 'A3'], refused: [] });
+  });
+  it('refuses wildcards, backslashes, control characters and over-long values, naming the line', () => {
+    const { accessions, refused } = parseAccessions('A1\n*\nA?2\nB\\C\nD\x01E\n12345678901234567\nA4\n');
+    expect(accessions).toEqual(['A1', 'A4']);
+    expect(refused.map((r) => r.line)).toEqual([2, 3, 4, 5, 6]);
+    expect(refused[0]?.reason).toMatch(/wildcard/);
+    expect(JSON.stringify(refused)).not.toMatch(/A\?2|12345678901234567/); // lines named, values not echoed
+  });
+  it('moves only studies whose accession number equals the one requested', () => {
+    expect(studiesMatching([
+      { studyInstanceUid: '1.2.1', accessionNumber: 'A1' }, { studyInstanceUid: '1.2.2', accessionNumber: 'a1' },
+      { studyInstanceUid: '1.2.3', accessionNumber: 'A10' }, { studyInstanceUid: '1.2.4', accessionNumber: undefined },
+      { studyInstanceUid: '1.2.5', accessionNumber: 'A1 ' }, { studyInstanceUid: '1.2.1', accessionNumber: 'A1' },
+    ], 'A1')).toEqual(['1.2.1', '1.2.5']);
   });
 });
 
