@@ -7,6 +7,12 @@ const STOP_GRACE_MS = 20_000;
 
 export async function startCommand(configFile: string): Promise<void> {
   const log = createLogger();
+  // A fault nobody awaited must not take down an agent with files in flight: it is logged (name
+  // and code only, never a message that could quote a value) and the agent goes on. Every input
+  // stays claimed until settled, so a restart loses nothing either.
+  process.on('unhandledRejection', (reason: unknown) => {
+    log.error({ error: (reason as Error | undefined)?.name, code: (reason as NodeJS.ErrnoException | undefined)?.code }, 'unhandled rejection (logged; the agent goes on)');
+  });
   const config = await loadConfig(configFile);
   const agent = await startAgent(config, log);
   log.info({ projects: config.projects.map((p) => p.name) }, 'agent started');

@@ -23,7 +23,12 @@ export class CStoreForwarder {
 
   start(tickMs = 500): void {
     this.timer = setInterval(() => {
-      if (!this.running && !this.stopped) this.running = this.drain().finally(() => { this.running = undefined; });
+      if (this.running || this.stopped) return;
+      // A failed attempt (the store cannot be written, a read fails) is logged and tried again at
+      // the next tick: the queue is durable, so nothing is lost, and the agent keeps running.
+      this.running = this.drain().catch((e: unknown) => {
+        this.log.error({ project: this.project, destination: this.destination, error: (e as Error).name, code: (e as NodeJS.ErrnoException).code }, 'forwarding attempt failed; retried');
+      }).finally(() => { this.running = undefined; });
     }, tickMs);
   }
 

@@ -6,6 +6,9 @@ import { forwardConfigSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
 import { CStoreForwarder } from '../../src/sinks/cstore-forwarder.js';
 import { ProjectStore } from '../../src/store/project-store.js';
+import { SecureJsonFile } from '../../src/store/secure-json-file.js';
+import type { StoreData } from '../../src/store/store-schema.js';
+import { pino } from 'pino';
 import { waitFor } from '../helpers/agent-process.js';
 import { SAMPLES } from '../helpers/corpus.js';
 import { StoreScp, freePort } from '../helpers/dicom-peers.js';
@@ -43,5 +46,34 @@ describe('a drain between queueing an instance and writing its output', () => {
     await waitFor(() => store.data.projects.W?.forwardQueue['1.2.3.4'] === undefined, 15_000, 'the instance to be sent');
     expect(store.data.projects.W?.stats.forwarded).toBe(1);
     expect(readdirSync(scp.dir)).toHaveLength(1);
+  });
+});
+
+describe('a forwarding attempt whose store write fails', () => {
+  it('is logged and retried; it never becomes an unhandled rejection', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'deid-fwdfault-'));
+    const path = join(root, 'store.json');
+    let failWrites = false;
+    const file = new (class extends SecureJsonFile {
+      override async write(data: StoreData): Promise<void> {
+        if (failWrites) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+        await super.write(data);
+      }
+    })(path);
+    const store = await ProjectStore.open(path, { adapter: file });
+    cleanup.push(() => store.close());
+    await store.ensureProject({ name: 'F', prefix: 'F_', dateShiftDays: -1, shiftRange: [-1, -1] });
+    await store.enqueueForward('F', '1.2.3.5', join(root, 'missing.dcm'));
+    const port = await freePort(); // nothing listens: the attempt is answered 'retry', then settled
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (s: string) => { lines.push(s); } });
+    const forwarder = new CStoreForwarder('F', forwardConfigSchema.parse({ host: '127.0.0.1', port, calledAET: 'DEST', firstRetryDelayMs: 10, maxRetryDelayMs: 20 }), store, log);
+    cleanup.push(() => forwarder.stop());
+    failWrites = true;
+    forwarder.start(20);
+    await waitFor(() => lines.filter((l) => l.includes('forwarding attempt failed')).length >= 2, 10_000, 'two failed attempts logged');
+    failWrites = false;
+    await waitFor(() => (store.data.projects.F?.forwardQueue['1.2.3.5']?.attempts ?? 0) >= 1, 10_000, 'an attempt recorded once writes work');
+    expect(lines.some((l) => l.includes('"code":"ENOSPC"'))).toBe(true);
   });
 });
