@@ -1,6 +1,7 @@
-import { parseRecipes } from '../deid/recipes.js';
 import { lstat, mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
+import { UsageError } from '../config/usage-error.js';
+import { parseRecipes } from '../deid/recipes.js';
 import type { ResolvedProjectConfig } from '../config/schema.js';
 import { parseOptionNames } from '../config/option-names.js';
 import { type Logger, pathHash } from '../log/logger.js';
@@ -49,6 +50,11 @@ export class ProjectRunner {
     const p = this.project;
     await mkdir(p.inbox, { recursive: true });
     await this.workArea.init();
+    // Claims are renames: across file systems they would fail (EXDEV) for every file, forever.
+    const [inbox, work] = await Promise.all([stat(p.inbox), stat(this.workArea.dir)]);
+    if (inbox.dev !== work.dev) {
+      throw new UsageError(`project ${p.name}: the work area ${this.workArea.dir} is on another file system than the inbox ${p.inbox}; claims are renames, so set "work" to a folder on the inbox's file system`);
+    }
     const spec = await openProject(this.store, { ...p, options: parseOptionNames(p.options ?? []), recipes: parseRecipes(p.rules ?? []),
       ...(p.maxInflatedMiB === undefined ? {} : { maxInflatedBytes: p.maxInflatedMiB * 1024 * 1024 }) });
     const calls = {

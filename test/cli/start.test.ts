@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, symlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -194,6 +194,16 @@ describe('deid-agent start (the watch agent)', () => {
     agents.push(agent);
     expect((await agent.exit()).code).toBe(2);
     expect(agent.log()).toContain('projects.0.prefix');
+  });
+
+  it('refuses to start when a work area is on another file system than its inbox', async () => {
+    // /dev/shm is a tmpfs: another file system than the test folder (checked, so this cannot pass vacuously).
+    expect(statSync('/dev/shm').dev).not.toBe(statSync(root).dev);
+    const d = writeProjectConfig(join(root, 'otherfs'), { work: mkdtempSync(join('/dev/shm', 'deid-work-')) });
+    const agent = new AgentProcess(d);
+    agents.push(agent);
+    expect((await agent.exit()).code).toBe(2);
+    expect(agent.log()).toMatch(/another file system than the inbox/);
   });
 
   it('refuses zip-slip archives, archives with links, and symbolic links in the inbox', async () => {
