@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
+import { loadLogKey } from '../log/log-key.js';
 import { ProjectStore } from '../store/project-store.js';
 import { kernelCopyAvailable } from '../fs/kernel-copy.js';
 import { InstanceWorkers } from './instance-workers.js';
@@ -29,6 +30,7 @@ export interface RunningAgent {
 /** Starts every project of a loaded config over one store (the store's single writer). */
 export async function startAgent(config: ResolvedConfig, log: Logger): Promise<RunningAgent> {
   const store = await ProjectStore.open(config.store);
+  const inputId = await loadLogKey(config.store);
   const workerCount = config.workers ?? availableParallelism();
   const workers = workerCount > 0 ? new InstanceWorkers(workerCount) : undefined;
   log.info({ workers: workerCount, kernelCopy: kernelCopyAvailable }, 'instance processing');
@@ -39,7 +41,7 @@ export async function startAgent(config: ResolvedConfig, log: Logger): Promise<R
   const retrievals: PacsRetrieval[] = [];
   try {
     for (const project of config.projects) {
-      const runner = new ProjectRunner(project, store, log, availableParallelism(), workers);
+      const runner = new ProjectRunner(project, store, log, availableParallelism(), workers, inputId);
       const { recovered } = await runner.start();
       runners.set(project.name, runner);
       log.info({ project: project.name, recovered }, 'project watching');

@@ -4,7 +4,8 @@ import { UsageError } from '../config/usage-error.js';
 import { parseRecipes } from '../deid/recipes.js';
 import type { ResolvedProjectConfig } from '../config/schema.js';
 import { parseOptionNames } from '../config/option-names.js';
-import { type Logger, pathHash } from '../log/logger.js';
+import { type InputId, ephemeralInputId } from '../log/log-key.js';
+import type { Logger } from '../log/logger.js';
 import { InboxWatcher } from '../sources/inbox-watcher.js';
 import { WorkArea } from '../sources/work-area.js';
 import { expandZip, isZip, ZipRefused } from '../sources/zip-archive.js';
@@ -41,6 +42,8 @@ export class ProjectRunner {
   constructor(
     private readonly project: ResolvedProjectConfig, private readonly store: ProjectStore, private readonly log: Logger, cpus: number,
     private readonly workers?: InstanceWorkers,
+    /** Keyed identifiers for inputs in log lines (default: a fresh key, not kept). */
+    private readonly inputId: InputId = ephemeralInputId(),
   ) {
     this.workArea = new WorkArea(project.work);
     this.pool = new TaskPool(project.concurrency ?? cpus, (job) => this.runJob(job));
@@ -107,12 +110,12 @@ export class ProjectRunner {
     let claimed: string;
     if ('inbox' in job) {
       const c = await this.workArea.claim(job.inbox).catch((e: unknown) => {
-        this.log.error({ project: this.project.name, input: pathHash(job.inbox), code: (e as NodeJS.ErrnoException).code }, 'cannot claim');
+        this.log.error({ project: this.project.name, input: this.inputId(relative(this.project.inbox, job.inbox)), code: (e as NodeJS.ErrnoException).code }, 'cannot claim');
         return undefined;
       });
       if (!c) return;
       claimed = c;
-      this.log.info({ project: this.project.name, input: pathHash(relative(this.project.inbox, job.inbox)), claim: basename(c) }, 'claimed');
+      this.log.info({ project: this.project.name, input: this.inputId(relative(this.project.inbox, job.inbox)), claim: basename(c) }, 'claimed');
     } else {
       claimed = job.claimed;
     }
