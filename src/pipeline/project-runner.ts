@@ -30,6 +30,10 @@ const DEFAULT_STABILITY_MS = 2000;
  * are resumed at start; outputs are named by new UIDs, so a redone claim replaces, never duplicates.
  */
 export class ProjectRunner {
+  /** Inbox files whose claim failed, with their attempts so far, and the timers that retry them. */
+  private readonly claimRetries = new Map<string, number>();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private stopping = false;
   private readonly workArea: WorkArea;
   private readonly pool: TaskPool<Job>;
   private watcher: InboxWatcher | undefined;
@@ -100,6 +104,8 @@ export class ProjectRunner {
 
   /** Stops watching and claiming; files in flight finish, unclaimed ones stay in the inbox. */
   async stop(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.retryTimers) clearTimeout(t);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.watcher?.close();
     await this.pool.stop();
@@ -110,10 +116,21 @@ export class ProjectRunner {
     let claimed: string;
     if ('inbox' in job) {
       const c = await this.workArea.claim(job.inbox).catch((e: unknown) => {
-        this.log.error({ project: this.project.name, input: this.inputId(relative(this.project.inbox, job.inbox)), code: (e as NodeJS.ErrnoException).code }, 'cannot claim');
+        // The watcher reports a file once: a claim that failed (EMFILE, ENOSPC, the work area
+        // gone) is tried again with backoff, never forgotten.
+        const attempt = (this.claimRetries.get(job.inbox) ?? 0) + 1;
+        this.claimRetries.set(job.inbox, attempt);
+        const delayMs = Math.min(60_000, 500 * 2 ** (attempt - 1));
+        this.log.error({ project: this.project.name, input: this.inputId(relative(this.project.inbox, job.inbox)), code: (e as NodeJS.ErrnoException).code, retryInMs: delayMs }, 'cannot claim; will retry');
+        const timer = setTimeout(() => {
+          this.retryTimers.delete(timer);
+          if (!this.stopping) this.pool.push({ inbox: job.inbox });
+        }, delayMs);
+        this.retryTimers.add(timer);
         return undefined;
       });
       if (!c) return;
+      this.claimRetries.delete(job.inbox);
       claimed = c;
       this.log.info({ project: this.project.name, input: this.inputId(relative(this.project.inbox, job.inbox)), claim: basename(c) }, 'claimed');
     } else {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -194,6 +194,20 @@ describe('deid-agent start (the watch agent)', () => {
     agents.push(agent);
     expect((await agent.exit()).code).toBe(2);
     expect(agent.log()).toContain('projects.0.prefix');
+  });
+
+  it('retries a claim that failed instead of forgetting the file', async () => {
+    const d = writeProjectConfig(join(root, 'claimfault'));
+    const agent = await startAgent(d);
+    // The work area is taken away (a file in its place): every claim fails until it is back.
+    rmSync(d.work, { recursive: true, force: true });
+    writeFileSync(d.work, 'not a folder');
+    copyFileSync(join(SAMPLES, 'study-a-ct-1.dcm'), join(d.inbox, 'ct.dcm'));
+    await waitFor(() => agent.log().includes('cannot claim'), 15_000, 'a failed claim');
+    rmSync(d.work);
+    mkdirSync(d.work, { mode: 0o700 });
+    await waitFor(() => settledCount(d).outbox === 1, 20_000, 'the file to be claimed and delivered after all');
+    expect(settledCount(d).inbox).toBe(0);
   });
 
   it('refuses to start when a work area is on another file system than its inbox', async () => {
