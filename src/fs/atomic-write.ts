@@ -20,7 +20,7 @@ const directorySyncs = new Map<string, { running: Promise<void>; next?: Promise<
  * directory's fsync runs share the single fsync queued behind it, which starts after all their
  * renames, so each caller still returns only once an fsync begun after its rename has finished.
  */
-function syncDirectory(dir: string): Promise<void> {
+export function syncDirectory(dir: string): Promise<void> {
   const current = directorySyncs.get(dir);
   if (!current) {
     const running = fsyncDirectory(dir).finally(() => {

@@ -1,3 +1,4 @@
+import { syncDirectory } from '../fs/atomic-write.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -49,6 +50,7 @@ export class WorkArea {
       await rename(join(staging, name), target);
       claims.push(target);
     }
+    await syncDirectory(this.dir); // the claims' new names are durable before their old folder goes
     await rm(staging, { recursive: true, force: true });
     return claims;
   }
@@ -73,9 +75,11 @@ export class WorkArea {
         }
       }
     }
-    // Second pass: the remaining files (archives whose expansion completed are gone by now).
+    // Second pass: the remaining files (archives whose expansion completed are gone by now). A set,
+    // so recovery stays linear in the number of claims (an archive can leave 200,000).
+    const released = new Set(claims);
     for (const name of (await readdir(this.dir)).sort()) {
-      if (!name.startsWith('.') && !name.endsWith(STAGING_SUFFIX) && !claims.includes(join(this.dir, name))) claims.push(join(this.dir, name));
+      if (!name.startsWith('.') && !name.endsWith(STAGING_SUFFIX) && !released.has(join(this.dir, name))) claims.push(join(this.dir, name));
     }
     return claims;
   }

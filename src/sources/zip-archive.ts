@@ -1,8 +1,9 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
+import { syncDirectory, writeAtomically } from '../fs/atomic-write.js';
 import { COMPLETE_MARKER } from './work-area.js';
 
 export interface ZipLimits {
@@ -68,7 +69,14 @@ export async function expandZip(zipPath: string, staging: string, limits: ZipLim
           if (count > limits.maxEntries) throw new ZipRefused(`more than ${limits.maxEntries} entries`);
           if (total > limits.maxTotalBytes) throw new ZipRefused(`more than ${limits.maxTotalBytes} bytes uncompressed`);
           const stream = await new Promise<NodeJS.ReadableStream>((res, rej) => zip.openReadStream(entry, (e, s) => (e ? rej(e) : res(s))));
-          await pipeline(stream, createWriteStream(join(staging, String(count).padStart(8, '0')), { mode: 0o600 }));
+          const target = join(staging, String(count).padStart(8, '0'));
+          await pipeline(stream, createWriteStream(target, { mode: 0o600, flags: 'wx' }));
+          const fh = await open(target, 'r+');
+          try {
+            await fh.sync(); // on disk before the completion marker lets the archive go
+          } finally {
+            await fh.close();
+          }
         })().then(() => zip.readEntry(), (e: unknown) => {
           zip.close();
           reject(e);
@@ -83,6 +91,9 @@ export async function expandZip(zipPath: string, staging: string, limits: ZipLim
     const gist = (e as Error).message.replace(/"[^"]*"|: .*$/g, '').trim();
     throw new ZipRefused(gist.includes('invalid') || gist.includes('absolute') || gist.includes('relative') ? `an entry escapes the archive (${gist})` : `bad archive (${gist})`);
   }
-  await writeFile(join(staging, COMPLETE_MARKER), '');
+  // The entries' names, then the marker, each on disk before the next step relies on them: once
+  // the marker is durable the archive is deleted, and the entries are all that is left of it.
+  await syncDirectory(staging);
+  await writeAtomically(join(staging, COMPLETE_MARKER), [], 0o600);
   return count;
 }
