@@ -1,7 +1,7 @@
 import type { WriteStream } from 'node:fs';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import dimse from 'dcmjs-dimse';
-import { finishIncomingFile, type IncomingFile, openIncomingFile } from './incoming-file.js';
+import { discardIncomingFile, finishIncomingFile, type IncomingFile, openIncomingFile } from './incoming-file.js';
 
 const { Server, Scp, Dataset, constants, responses } = dimse;
 dimse.log.setLevel('silent');
@@ -45,6 +45,17 @@ export async function startStoreScp(options: ListenerOptions): Promise<{ close()
     private destination: StoreDestination | undefined;
     private readonly incoming = new Map<unknown, IncomingFile>();
 
+    constructor(...args: ConstructorParameters<typeof Scp>) {
+      super(...args);
+      // An association that ends before its C-STOREs are answered (aborted, dropped) leaves files
+      // half written: they are closed and removed, never left holding PHI or a descriptor.
+      (this as unknown as { on(event: string, l: () => void): void }).on('close', () => {
+        const left = [...this.incoming.values()];
+        this.incoming.clear();
+        for (const f of left) void discardIncomingFile(f).catch((e: unknown) => options.onError?.(e as Error));
+      });
+    }
+
     override associationRequested(association: dimse.association.Association): void {
       const destination = options.route({ callingAET: association.getCallingAeTitle().trim(), calledAET: association.getCalledAeTitle().trim() });
       if (!destination) {
@@ -76,7 +87,9 @@ export async function startStoreScp(options: ListenerOptions): Promise<{ close()
     }
 
     override createStoreWritableStream(context: dimse.association.PresentationContext, request: dimse.requests.CStoreRequest): Writable {
-      const file = openIncomingFile(this.destination?.dir ?? '.', request.getAffectedSopClassUid(), request.getAffectedSopInstanceUid(), context.getAcceptedTransferSyntaxUid() ?? '');
+      // Only into a project's work area: without one the bytes go nowhere and the C-STORE is refused.
+      if (!this.destination) return new Writable({ write: (_chunk, _encoding, done) => done() });
+      const file = openIncomingFile(this.destination.dir, request.getAffectedSopClassUid(), request.getAffectedSopInstanceUid(), context.getAcceptedTransferSyntaxUid() ?? '');
       this.incoming.set(request, file);
       return file.stream;
     }
@@ -94,7 +107,12 @@ export async function startStoreScp(options: ListenerOptions): Promise<{ close()
       this.incoming.delete(request);
       void (async () => {
         if (!entry || !this.destination) throw new Error('no file for this request');
-        await finishIncomingFile(entry);
+        try {
+          await finishIncomingFile(entry);
+        } catch (e) {
+          await discardIncomingFile(entry).catch(() => undefined);
+          throw e;
+        }
         await this.destination.accept(entry.path);
       })().then(
         () => {
