@@ -164,6 +164,9 @@ export class PacsRetrieval {
         }
         report = { accession, found: false, studies: 0, received: 0, delivered: 0, quarantined: 0, failed: 0, error: (e as Error).message };
       }
+      // Stopped while it was being received: not done. It runs again at the next start (what
+      // arrived already is settled, and deterministic outputs keep a second copy from duplicating).
+      if (this.stopped) return;
       progress.done.push(report);
       await writeAtomically(progressPath, [Buffer.from(JSON.stringify(progress))], 0o600);
     }
@@ -207,6 +210,7 @@ export class PacsRetrieval {
       counts.delivered += settled.delivered;
       counts.quarantined += settled.quarantined;
       counts.failed += settled.failed;
+      if (this.stopped) break;
     }
     return { accession, found: true, studies: studies.length, received, ...counts, ...(error ? { error } : {}) };
   }
