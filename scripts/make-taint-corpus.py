@@ -415,6 +415,18 @@ def implicit_obow():
         f.write(implicit_bytes(ds, ImplicitVRLittleEndian))
 
 
+def small_ct_image(ds):
+    """The CT image module and a 4x4 12-bit image, so a synthetic CT validates."""
+    ds.PatientPosition, ds.PositionReferenceIndicator = 'HFS', ''
+    ds.FrameOfReferenceUID = STUDY + '.9'
+    ds.PixelSpacing, ds.SliceThickness = [0.5, 0.5], '5'
+    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    ds.ImagePositionPatient = [0, 0, 10]
+    ds.KVP, ds.AcquisitionNumber = '120', 1
+    ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = '-1024', '1', 'HU'
+    image(ds, 4, 4, [100 * i + 3 for i in range(16)], bits_stored=12)
+
+
 def unknown_and_urls():
     series = STUDY + '.7'
     ds = base(CT, series + '.1', series, 'CT', 7)
@@ -430,14 +442,7 @@ def unknown_and_urls():
     anatomy.CodingSchemeDesignator = 'L'
     anatomy.CodeMeaning = 'Chest of Jane Doe'
     ds.AnatomicRegionSequence = Sequence([anatomy])
-    ds.PatientPosition, ds.PositionReferenceIndicator = 'HFS', ''
-    ds.FrameOfReferenceUID = STUDY + '.9'
-    ds.PixelSpacing, ds.SliceThickness = [0.5, 0.5], '5'
-    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-    ds.ImagePositionPatient = [0, 0, 10]
-    ds.KVP, ds.AcquisitionNumber = '120', 1
-    ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = '-1024', '1', 'HU'
-    image(ds, 4, 4, [100 * i + 3 for i in range(16)], bits_stored=12)
+    small_ct_image(ds)
     save(ds, 'unknown-and-urls.dcm')
 
 
@@ -455,14 +460,7 @@ def vr_mismatch():
     # Performed Protocol Code Sequence as raw UN bytes (pydicom would otherwise parse it)
     ds[0x00400260] = RawDataElement(Tag(0x00400260), 'UN', len(raw), raw, 0, False, True)
     ds.ManufacturerModelName = 'v1.' + series + '.1'  # a dotted number ending in an original UID
-    ds.PatientPosition, ds.PositionReferenceIndicator = 'HFS', ''
-    ds.FrameOfReferenceUID = STUDY + '.9'
-    ds.PixelSpacing, ds.SliceThickness = [0.5, 0.5], '5'
-    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-    ds.ImagePositionPatient = [0, 0, 10]
-    ds.KVP, ds.AcquisitionNumber = '120', 1
-    ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = '-1024', '1', 'HU'
-    image(ds, 4, 4, [100 * i + 3 for i in range(16)], bits_stored=12)
+    small_ct_image(ds)
     save(ds, 'vr-mismatch.dcm')
 
 
