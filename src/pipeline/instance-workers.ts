@@ -31,9 +31,16 @@ function workerScript(): string {
   return built;
 }
 
+interface Job {
+  readonly project: string;
+  readonly path: string;
+  readonly resolve: (o: Outcome) => void;
+  readonly reject: (e: Error) => void;
+}
+
 interface Slot {
   worker: Worker;
-  readonly pending: Map<number, { resolve: (o: Outcome) => void; reject: (e: Error) => void }>;
+  readonly pending: Map<number, Job>;
 }
 
 export interface InstanceWorkerOptions {
@@ -51,7 +58,9 @@ export interface InstanceWorkerOptions {
  * A fixed set of worker threads that process instances for every registered project, so the
  * CPU work of parsing, rules and serialising runs beside the main thread. The main thread keeps
  * the store (single writer): workers ask it for pseudonyms and forward queueing by message.
- * Jobs go to the worker with the fewest in flight. A worker that dies fails its jobs (their
+ * Jobs go to the worker with the fewest in flight. When a worker dies with several jobs in flight
+ * nobody knows which one killed it: each is run again alone on a worker of its own, so only the
+ * one that kills it again fails. A worker that dies with one job fails that job (its
  * inputs settle as failed, with the reason) and is replaced.
  */
 export class InstanceWorkers {
@@ -59,6 +68,9 @@ export class InstanceWorkers {
   private readonly projects = new Map<string, { readonly spec: ProcessingSpec; readonly calls: StoreCalls }>();
   private nextId = 1;
   private closing = false;
+  /** Jobs of a worker that died with several in flight, each to be run again alone. */
+  private readonly suspects: Job[] = [];
+  private runningSuspects = false;
 
   constructor(readonly size: number, private readonly options: InstanceWorkerOptions = {}) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError('at least one worker');
@@ -74,6 +86,7 @@ export class InstanceWorkers {
   /** Stops the threads; call once nothing is in flight (jobs still running fail). */
   async close(): Promise<void> {
     this.closing = true;
+    for (const job of this.suspects.splice(0)) job.reject(new Error('instance workers are closed'));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
@@ -91,12 +104,36 @@ export class InstanceWorkers {
     const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = this.nextId++;
     return new Promise<Outcome>((resolvePromise, reject) => {
-      slot.pending.set(id, { resolve: resolvePromise, reject });
+      slot.pending.set(id, { project, path, resolve: resolvePromise, reject });
       this.send(slot, { type: 'process', id, project, path });
     });
   }
 
-  private spawn(): Slot {
+  /** Runs each suspect alone on a fresh worker, one at a time (a killer may take a whole heap). */
+  private async runSuspects(): Promise<void> {
+    if (this.runningSuspects) return;
+    this.runningSuspects = true;
+    try {
+      for (let job = this.suspects.shift(); job && !this.closing; job = this.suspects.shift()) {
+        const slot = this.spawn(true);
+        for (const { spec, calls } of this.projects.values()) this.announce(slot, spec, calls);
+        const id = this.nextId++;
+        const alone = job;
+        await new Promise<void>((done) => {
+          slot.pending.set(id, {
+            ...alone, resolve: (o) => { alone.resolve(o); done(); }, reject: (e) => { alone.reject(e); done(); },
+          });
+          this.send(slot, { type: 'process', id, project: alone.project, path: alone.path });
+        });
+        await slot.worker.terminate();
+      }
+    } finally {
+      this.runningSuspects = false;
+    }
+  }
+
+  /** `isolated`: a worker for one suspect job, never replaced when it ends. */
+  private spawn(isolated = false): Slot {
     const worker = new Worker(workerScript(), { resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMiB ?? 2048 } });
     const slot: Slot = { worker, pending: new Map() };
     slot.worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
@@ -104,9 +141,15 @@ export class InstanceWorkers {
     const fail = (error: ThreadError): void => {
       if (failed) return;
       failed = true;
-      for (const job of slot.pending.values()) job.reject(fromThreadError(error, 'instance worker stopped'));
+      const jobs = [...slot.pending.values()];
       slot.pending.clear();
-      if (this.closing) return;
+      if (isolated || jobs.length <= 1 || this.closing) {
+        for (const job of jobs) job.reject(fromThreadError(error, 'instance worker stopped'));
+      } else {
+        this.suspects.push(...jobs);
+        void this.runSuspects();
+      }
+      if (this.closing || isolated) return;
       const index = this.slots.indexOf(slot);
       const replacement = this.spawn();
       for (const { spec, calls } of this.projects.values()) this.announce(replacement, spec, calls);

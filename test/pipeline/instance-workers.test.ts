@@ -135,3 +135,26 @@ describe('a worker that runs out of heap', () => {
     }
   });
 });
+
+describe('a worker that dies with several files in flight', () => {
+  it('fails only the file that killed it; the others are run again alone and delivered', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'deid-oom2-'));
+    const bloated = join(root, 'bloated.dcm');
+    writeFileSync(bloated, bloatedHeader(400_000));
+    const workers = new InstanceWorkers(1, { maxHeapMiB: 16 });
+    try {
+      const p = workers.register({
+        name: 'M', options: [], recipes: [], outbox: join(root, 'out'), burnedInRules: [], secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) },
+      }, { pseudonymFor: () => Promise.resolve('M_001') });
+      // All three are in flight on the one worker when the bloated header kills it.
+      const outcomes = await Promise.allSettled([
+        p.process(join(SAMPLES, 'study-a-ct-1.dcm')), p.process(bloated), p.process(join(SAMPLES, 'study-b-mr-no-patient-id.dcm')),
+      ]);
+      expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value.kind : (o.reason as NodeJS.ErrnoException).code)))
+        .toEqual(['delivered', 'ERR_WORKER_OUT_OF_MEMORY', 'delivered']);
+      expect((await p.process(join(SAMPLES, 'study-a-ct-1.dcm'))).kind).toBe('delivered'); // the pool goes on
+    } finally {
+      await workers.close();
+    }
+  });
+});
