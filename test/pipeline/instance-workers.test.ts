@@ -8,14 +8,15 @@ import type { ProcessingSpec } from '../../src/pipeline/project-context.js';
 import { DEFAULT_BURNED_IN_RULES } from '../../src/detect/burned-in-rules.js';
 import { EXPECTED_FAILURES, PYDICOM_TEST_FILES, SAMPLES, dcmFiles } from '../helpers/corpus.js';
 
+const spec = (name: string, outbox: string, burnedInRules = DEFAULT_BURNED_IN_RULES): ProcessingSpec => ({
+  name, options: [], recipes: [], outbox, burnedInRules,
+  secrets: { dateShiftDays: -21, uidSecret: Buffer.alloc(32, 7) },
+});
+
 describe('instance worker threads', () => {
   const root = mkdtempSync(join(tmpdir(), 'deid-workers-'));
   const workers = new InstanceWorkers(2);
   afterAll(() => workers.close());
-  const spec = (name: string, outbox: string, burnedInRules = DEFAULT_BURNED_IN_RULES): ProcessingSpec => ({
-    name, options: [], recipes: [], outbox, burnedInRules,
-    secrets: { dateShiftDays: -21, uidSecret: Buffer.alloc(32, 7) },
-  });
   /** A stand-in for the store: numbers patients in the order asked, and records which thread asked. */
   const pseudonyms = () => {
     const known = new Map<string, string>();
@@ -119,16 +120,12 @@ describe('a worker that runs out of heap', () => {
     writeFileSync(bloated, bloatedHeader(400_000));
     const workers = new InstanceWorkers(1, { maxHeapMiB: 16 });
     try {
-      const p = workers.register({
-        name: 'M', options: [], recipes: [], outbox: join(root, 'out'), burnedInRules: [], secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) },
-      }, { pseudonymFor: () => Promise.resolve('M_001') });
+      const p = workers.register(spec('M', join(root, 'out'), []), { pseudonymFor: () => Promise.resolve('M_001') });
       const error = await p.process(bloated).then(() => undefined, (e: unknown) => e as NodeJS.ErrnoException);
       expect(error?.code).toBe('ERR_WORKER_OUT_OF_MEMORY');
       expect((await p.process(join(SAMPLES, 'study-a-ct-1.dcm'))).kind).toBe('delivered');
       // The file itself is valid: only the heap limit stopped it.
-      const unbounded = inThisThread({
-        name: 'M', options: [], recipes: [], outbox: join(root, 'out2'), burnedInRules: [], secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) },
-      }, { pseudonymFor: () => Promise.resolve('M_001') });
+      const unbounded = inThisThread(spec('M', join(root, 'out2'), []), { pseudonymFor: () => Promise.resolve('M_001') });
       expect((await unbounded.process(bloated)).kind).toBe('delivered');
     } finally {
       await workers.close();
@@ -143,9 +140,7 @@ describe('a worker that dies with several files in flight', () => {
     writeFileSync(bloated, bloatedHeader(400_000));
     const workers = new InstanceWorkers(1, { maxHeapMiB: 16 });
     try {
-      const p = workers.register({
-        name: 'M', options: [], recipes: [], outbox: join(root, 'out'), burnedInRules: [], secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) },
-      }, { pseudonymFor: () => Promise.resolve('M_001') });
+      const p = workers.register(spec('M', join(root, 'out'), []), { pseudonymFor: () => Promise.resolve('M_001') });
       // All three are in flight on the one worker when the bloated header kills it.
       const outcomes = await Promise.allSettled([
         p.process(join(SAMPLES, 'study-a-ct-1.dcm')), p.process(bloated), p.process(join(SAMPLES, 'study-b-mr-no-patient-id.dcm')),
