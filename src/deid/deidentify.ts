@@ -1,5 +1,5 @@
 import { type DataElement, type Item, type SequenceElement, type ValueElement, asciiValue, sortElements, valueOf } from '../dicom/dataset.js';
-import { Tags, elementOf, groupOf, isPrivateTag } from '../dicom/tag.js';
+import { Tags, isPrivateTag } from '../dicom/tag.js';
 import { conformsToVr } from '../dicom/value-syntax.js';
 import { isStringVr } from '../dicom/vr.js';
 import { shiftDa, shiftDt } from './date-shift.js';

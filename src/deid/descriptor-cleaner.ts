@@ -97,11 +97,11 @@ function shifted(y: number, m: number, d: number, days: number | undefined): { y
 }
 
 function cleanDates(text: string, days: number | undefined): string {
-  let out = text.replace(ISO_DATE, (all, y: string, sep: string, m: string, d: string) => {
+  let out = text.replace(ISO_DATE, (_all, y: string, sep: string, m: string, d: string) => {
     const s = shifted(Number(y), Number(m), Number(d), days);
     return s ? `${pad(s.y, 4)}${sep}${pad(s.m, m.length)}${sep}${pad(s.d, d.length)}` : '';
   });
-  out = out.replace(DMY_DATE, (all, a: string, sep: string, b: string, y: string) => {
+  out = out.replace(DMY_DATE, (_all, a: string, sep: string, b: string, y: string) => {
     if (y.length !== 4) return ''; // a two-digit year cannot be shifted reliably
     const [first, second] = [Number(a), Number(b)];
     let dayFirst: boolean;
@@ -118,11 +118,11 @@ function cleanDates(text: string, days: number | undefined): string {
     if (like === like.toUpperCase()) return name.toUpperCase();
     return like[0] === like[0]?.toUpperCase() ? name[0]?.toUpperCase() + name.slice(1) : name;
   };
-  out = out.replace(DAY_MONTH_YEAR, (all, d: string, sep1: string, mon: string, sep2: string, y: string) => {
+  out = out.replace(DAY_MONTH_YEAR, (_all, d: string, sep1: string, mon: string, sep2: string, y: string) => {
     const s = shifted(Number(y), MONTHS.indexOf(mon.toLowerCase()) + 1, Number(d), days);
     return s ? `${pad(s.d, d.length)}${sep1}${monthName(s.m, mon)}${sep2}${s.y}` : '';
   });
-  out = out.replace(MONTH_DAY_YEAR, (all, mon: string, sep1: string, d: string, sep2: string, y: string) => {
+  out = out.replace(MONTH_DAY_YEAR, (_all, mon: string, sep1: string, d: string, sep2: string, y: string) => {
     const s = shifted(Number(y), MONTHS.indexOf(mon.toLowerCase()) + 1, Number(d), days);
     return s ? `${monthName(s.m, mon)}${sep1}${pad(s.d, d.length)}${sep2}${s.y}` : '';
   });

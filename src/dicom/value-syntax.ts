@@ -13,9 +13,6 @@ const SYNTAX: Record<string, { readonly max: number; readonly pattern: RegExp }>
   TM: { max: 28, pattern: /^((\d{2}(:?\d{2}(:?\d{2}(\.\d{1,6})?)?)?)?(-(\d{2}(:?\d{2}(:?\d{2}(\.\d{1,6})?)?)?)?)?)?$/ },
 };
 
-/** Whether `vr` is one whose syntax this module checks. */
-export const hasCheckedSyntax = (vr: string): boolean => vr in SYNTAX;
-
 /** Whether every value of `value` (raw bytes) is valid for `vr`. VRs not listed are not checked. */
 export function conformsToVr(vr: string, value: Buffer): boolean {
   const rule = SYNTAX[vr];
