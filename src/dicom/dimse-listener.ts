@@ -11,11 +11,23 @@ export interface IncomingAssociation {
   readonly calledAET: string;
 }
 
+/**
+ * Thrown by a destination's `accept` to turn an instance away on purpose (not a fault): its file
+ * is removed, never handed over, and the C-STORE is answered with `status` (default 0124H,
+ * "Refused: Not authorized"), a failure the sender does not retry. The reason names no values.
+ */
+export class StoreRefused extends Error {
+  constructor(reason: string, readonly status = 0x0124) {
+    super(reason);
+    this.name = 'StoreRefused';
+  }
+}
+
 /** Where one association's instances go: a folder to write into, and how to hand a file over. */
 export interface StoreDestination {
   /** A folder on the same file system as the claims (temporary names start with '.'). */
   readonly dir: string;
-  /** Takes a complete, fsynced Part 10 file; the C-STORE succeeds once this resolves. */
+  /** Takes a complete, fsynced Part 10 file; the C-STORE succeeds once this resolves. May throw StoreRefused. */
   accept(path: string): Promise<void>;
 }
 
@@ -113,15 +125,25 @@ export async function startStoreScp(options: ListenerOptions): Promise<{ close()
           await discardIncomingFile(entry).catch(() => undefined);
           throw e;
         }
-        await this.destination.accept(entry.path);
+        try {
+          await this.destination.accept(entry.path);
+        } catch (e) {
+          // Turned away: the bytes (PHI of a study nobody asked for) do not stay in the work area.
+          if (e instanceof StoreRefused) await discardIncomingFile(entry);
+          throw e;
+        }
       })().then(
         () => {
           response.setStatus(constants.Status.Success);
           callback(response);
         },
         (e: unknown) => {
-          options.onError?.(e as Error);
-          response.setStatus(0xa700); // out of resources: the sender may retry
+          if (e instanceof StoreRefused) {
+            response.setStatus(e.status);
+          } else {
+            options.onError?.(e as Error);
+            response.setStatus(0xa700); // out of resources: the sender may retry
+          }
           callback(response);
         },
       );

@@ -1,6 +1,7 @@
 import dimse from 'dcmjs-dimse';
 import { events, runAssociation } from './dimse-association.js';
-import { finishIncomingFile, type IncomingFile, openIncomingFile } from './incoming-file.js';
+import { discardIncomingFile, finishIncomingFile, type IncomingFile, openIncomingFile } from './incoming-file.js';
+import { StoreRefused } from './dimse-listener.js';
 
 const { Client, Dataset, requests, responses, constants, association } = dimse;
 dimse.log.setLevel('silent');
@@ -97,6 +98,7 @@ export async function moveStudy(target: PacsTarget, studyInstanceUid: string, de
 /** Where C-GET writes the instances it receives, and how it hands each one over. */
 export interface GetDestination {
   readonly dir: string;
+  /** As for the listener: resolves once the file is taken; may throw StoreRefused. */
   accept(path: string): Promise<void>;
 }
 
@@ -136,13 +138,19 @@ export async function getStudy(target: PacsTarget, studyInstanceUid: string, des
       incoming.delete(req);
       void (async () => {
         if (!file) throw new Error('no file for this instance');
-        await finishIncomingFile(file);
-        await destination.accept(file.path);
+        try {
+          await finishIncomingFile(file);
+          await destination.accept(file.path);
+        } catch (e) {
+          // Not taken (refused, unwritable): its bytes may hold PHI and do not stay behind.
+          await discardIncomingFile(file).catch(() => undefined);
+          throw e;
+        }
       })().then(() => {
         response.setStatus(constants.Status.Success);
         callback(response);
-      }, () => {
-        response.setStatus(0xa700);
+      }, (e: unknown) => {
+        response.setStatus(e instanceof StoreRefused ? e.status : 0xa700);
         callback(response);
       });
     }));

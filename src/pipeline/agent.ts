@@ -6,20 +6,33 @@ import { ProjectStore } from '../store/project-store.js';
 import { kernelCopyAvailable } from '../fs/kernel-copy.js';
 import { InstanceWorkers } from './instance-workers.js';
 import { ProjectRunner } from './project-runner.js';
-import { PacsRetrieval } from '../sources/pacs-retrieval.js';
-import { type IncomingAssociation, startStoreScp } from '../dicom/dimse-listener.js';
+import { admitRequestedStudies, PacsRetrieval, type RefusalReason } from '../sources/pacs-retrieval.js';
+import { type IncomingAssociation, type StoreDestination, startStoreScp } from '../dicom/dimse-listener.js';
+
+/** Where an association goes: a project, and whether it was pushed to it or is its retrieval's. */
+export interface AssociationRoute {
+  readonly project: string;
+  /** 'retrieval': called on the project's move destination; only requested studies are admitted. */
+  readonly purpose: 'push' | 'retrieval';
+}
+
+const sameAe = (x: string | undefined, y: string): boolean => x !== undefined && x.trim() === y.trim();
 
 /**
- * The project an association feeds: the one whose `listen.calledAET` it calls; otherwise, when
- * it calls the agent's own AE title, the one listing its calling AE title. Else none (rejected).
+ * The project an association feeds: the one whose `retrieve.moveDestinationAET` it calls (a PACS's
+ * C-MOVE sub-operations for that project's retrieval), or whose `listen.calledAET` it calls;
+ * otherwise, when it calls the agent's own AE title, the one listing its calling AE title. Else
+ * none (rejected). Config validation makes each of these lead to at most one project. The PACS's
+ * calling AE title is never a route: two projects may retrieve from one PACS.
  */
-export function routeAssociation(config: ResolvedConfig, a: IncomingAssociation): string | undefined {
-  const byCalled = config.projects.find((p) => p.listen?.calledAET === a.calledAET);
-  if (byCalled) return byCalled.name;
-  if (a.calledAET !== config.dicom?.aet) return undefined;
-  // A listed caller; else the PACS a project retrieves from (its C-MOVE sub-operations).
-  return config.projects.find((p) => p.listen?.callingAETs?.includes(a.callingAET))?.name
-    ?? config.projects.find((p) => p.pacs?.calledAET === a.callingAET)?.name;
+export function routeAssociation(config: ResolvedConfig, a: IncomingAssociation): AssociationRoute | undefined {
+  const mover = config.projects.find((p) => p.retrieve?.method === 'move' && sameAe(p.retrieve.moveDestinationAET, a.calledAET));
+  if (mover) return { project: mover.name, purpose: 'retrieval' };
+  const byCalled = config.projects.find((p) => sameAe(p.listen?.calledAET, a.calledAET));
+  if (byCalled) return { project: byCalled.name, purpose: 'push' };
+  if (!sameAe(config.dicom?.aet, a.calledAET)) return undefined;
+  const byCaller = config.projects.find((p) => p.listen?.callingAETs?.some((c) => sameAe(c, a.callingAET)));
+  return byCaller ? { project: byCaller.name, purpose: 'push' } : undefined;
 }
 
 export interface RunningAgent {
@@ -38,7 +51,13 @@ export async function startAgent(config: ResolvedConfig, log: Logger): Promise<R
   if (!kernelCopyAvailable) log.warn('kernel copy unavailable (native addon not built: npm run build:native); pixel data is copied in user space');
   const runners = new Map<string, ProjectRunner>();
   let listener: { close(): Promise<void> } | undefined;
-  const retrievals: PacsRetrieval[] = [];
+  const retrievals = new Map<string, PacsRetrieval>();
+  /** What a project's retrieval receives: only instances of the studies it is asking for. */
+  const retrievalInput = (project: string, runner: ProjectRunner): StoreDestination => admitRequestedStudies(
+    { dir: runner.incomingDir, accept: (path: string) => runner.acceptIncoming(path) },
+    () => retrievals.get(project),
+    (reason: RefusalReason) => log.warn({ project, reason }, 'retrieved instance refused'),
+  );
   try {
     for (const project of config.projects) {
       const runner = new ProjectRunner(project, store, log, availableParallelism(), workers, inputId);
@@ -51,11 +70,13 @@ export async function startAgent(config: ResolvedConfig, log: Logger): Promise<R
       listener = await startStoreScp({
         port: dicom.port,
         route: (a) => {
-          const project = routeAssociation(config, a);
-          const runner = project ? runners.get(project) : undefined;
-          if (runner) {
-            log.info({ callingAET: a.callingAET, calledAET: a.calledAET, project }, 'association');
-            return { dir: runner.incomingDir, accept: (path: string) => runner.acceptIncoming(path) };
+          const route = routeAssociation(config, a);
+          const runner = route ? runners.get(route.project) : undefined;
+          if (route && runner) {
+            log.info({ callingAET: a.callingAET, calledAET: a.calledAET, project: route.project, purpose: route.purpose }, 'association');
+            return route.purpose === 'retrieval'
+              ? retrievalInput(route.project, runner)
+              : { dir: runner.incomingDir, accept: (path: string) => runner.acceptIncoming(path) };
           }
           // Our own AE title without a project behind the caller: C-ECHO only, storage refused.
           log.warn({ callingAET: a.callingAET, calledAET: a.calledAET }, a.calledAET === dicom.aet ? 'association for verification only: no project takes this caller' : 'association rejected: no project for it');
@@ -70,15 +91,18 @@ export async function startAgent(config: ResolvedConfig, log: Logger): Promise<R
       const runner = runners.get(p.name) as ProjectRunner;
       const callingAET = config.dicom?.aet ?? 'DEIDAGENT';
       const retrieval = new PacsRetrieval({
-        project: p.name, pacs: { ...p.pacs, callingAET }, method: p.retrieve.method, moveDestination: p.listen?.calledAET ?? callingAET,
-        getDestination: { dir: runner.incomingDir, accept: (path: string) => runner.acceptIncoming(path) },
+        project: p.name, pacs: { ...p.pacs, callingAET }, method: p.retrieve.method,
+        ...(p.retrieve.moveDestinationAET ? { moveDestination: p.retrieve.moveDestinationAET } : {}),
+        // A C-GET's instances come on our own association, but are checked the same way: a PACS
+        // answering with studies not asked for does not feed the project.
+        getDestination: retrievalInput(p.name, runner),
         requestsDir: p.retrieve.requests, schedule: p.retrieve.schedule,
       }, (l) => runner.onSettled(l), log);
+      retrievals.set(p.name, retrieval);
       await retrieval.start();
-      retrievals.push(retrieval);
     }
   } catch (e) {
-    await Promise.all(retrievals.map((r) => r.stop()));
+    await Promise.all([...retrievals.values()].map((r) => r.stop()));
     await listener?.close();
     await Promise.all([...runners.values()].map((r) => r.stop()));
     await workers?.close();
@@ -87,7 +111,7 @@ export async function startAgent(config: ResolvedConfig, log: Logger): Promise<R
   }
   return {
     async stop() {
-      await Promise.all(retrievals.map((r) => r.stop()));
+      await Promise.all([...retrievals.values()].map((r) => r.stop()));
       await listener?.close();
       await Promise.all([...runners.values()].map((r) => r.stop()));
       await workers?.close();

@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Cron } from 'croner';
+import { asciiValue } from '../dicom/dataset.js';
+import { type StoreDestination, StoreRefused } from '../dicom/dimse-listener.js';
 import { findStudiesByAccession, getStudy, type GetDestination, moveStudy, PacsUnavailable, type PacsTarget } from '../dicom/dimse-query.js';
+import { readDicomFile } from '../dicom/read-file.js';
+import { Tags } from '../dicom/tag.js';
 import { writeAtomically } from '../fs/atomic-write.js';
 import type { Logger } from '../log/logger.js';
 import type { Outcome } from '../pipeline/outcome.js';
@@ -22,9 +26,12 @@ export interface AccessionReport {
 export interface RetrievalOptions {
   readonly project: string;
   readonly pacs: PacsTarget;
-  /** C-MOVE to `moveDestination` (the agent's listener), or C-GET into `getDestination`. */
+  /**
+   * C-MOVE to `moveDestination` (this project's own AE title on the agent's listener), or C-GET
+   * into `getDestination`.
+   */
   readonly method: 'move' | 'get';
-  readonly moveDestination: string;
+  readonly moveDestination?: string;
   readonly getDestination: GetDestination;
   readonly requestsDir: string;
   readonly schedule: string;
@@ -97,6 +104,20 @@ export class PacsRetrieval {
       const counts = outcome.sourceStudyUid ? this.settledByStudy.get(outcome.sourceStudyUid) : undefined;
       if (counts) counts[outcome.kind]++;
     });
+  }
+
+  /**
+   * Whether a study is one this retrieval is asking the PACS for right now (from its C-MOVE or
+   * C-GET until its instances are settled). Instances of any other study arriving for this
+   * project's retrieval are refused: see `admitRequestedStudies`.
+   */
+  expects(studyInstanceUid: string): boolean {
+    return this.settledByStudy.has(studyInstanceUid);
+  }
+
+  /** Whether a study is being retrieved at all right now. */
+  get active(): boolean {
+    return this.settledByStudy.size > 0;
   }
 
   async start(): Promise<void> {
@@ -194,9 +215,11 @@ export class PacsRetrieval {
       const settled = { delivered: 0, quarantined: 0, failed: 0 };
       this.settledByStudy.set(study, settled);
       try {
+        // Config validation requires a destination of the project's own for C-MOVE.
+        if (this.o.method === 'move' && !this.o.moveDestination) throw new Error('no move destination AE title for this project');
         const r = this.o.method === 'get'
           ? await getStudy(this.o.pacs, study, this.o.getDestination)
-          : await moveStudy(this.o.pacs, study, this.o.moveDestination);
+          : await moveStudy(this.o.pacs, study, this.o.moveDestination as string);
         received += r.completed + r.warnings;
         if (r.failed > 0 || (r.status !== 0 && (r.status & 0xf000) !== 0xb000)) error = `C-${this.o.method.toUpperCase()} status 0x${r.status.toString(16)}, ${r.failed} sub-operation(s) failed`;
         // Every instance received is settled by the pipeline; wait for that before reporting.
@@ -214,4 +237,37 @@ export class PacsRetrieval {
     }
     return { accession, found: true, studies: studies.length, received, ...counts, ...(error ? { error } : {}) };
   }
+}
+
+/** Why `admitRequestedStudies` turned an instance away; no values, fit for a log line. */
+export type RefusalReason = 'no retrieval running' | 'study not requested by the running retrieval' | 'Study Instance UID unreadable';
+
+/**
+ * Defence in depth for instances received for a retrieval (on the project's move destination, or
+ * by C-GET): only those of a study the project's running retrieval asked for go on to `inner`.
+ * Any other (a PACS or an operator sending to that AE title, a PACS answering with more than was
+ * asked, a stray after the retrieval ended) is refused before the C-STORE is answered: the
+ * sender is told (0124H, not authorized), the file is removed, and it never enters this or any
+ * project's pipeline, so it is no input of the agent and needs no outbox/quarantine/failed entry.
+ * `running` gives the project's retrieval, undefined before it has started.
+ */
+export function admitRequestedStudies(
+  inner: StoreDestination, running: () => Pick<PacsRetrieval, 'expects' | 'active'> | undefined, onRefused: (reason: RefusalReason) => void,
+): StoreDestination {
+  const refuse = (reason: RefusalReason): never => {
+    onRefused(reason);
+    throw new StoreRefused(reason);
+  };
+  return {
+    dir: inner.dir,
+    async accept(path: string): Promise<void> {
+      const retrieval = running();
+      // Read up to the pixel data only: the study is known from the header.
+      const study = await readDicomFile(path, { holdWholeBelow: 0 }).then((f) => asciiValue(f.dataset, Tags.StudyInstanceUID), () => undefined);
+      if (!study) refuse('Study Instance UID unreadable');
+      else if (!retrieval?.active) refuse('no retrieval running');
+      else if (!retrieval.expects(study)) refuse('study not requested by the running retrieval');
+      await inner.accept(path);
+    },
+  };
 }

@@ -3,9 +3,12 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Adapter, Low } from 'lowdb';
 import type { PatientIdentity } from '../deid/patient-identity.js';
+import { JournalFile } from './journal-file.js';
+import { type ParsedJournal, applyRecord, encodeHeader, parseJournal, replayJournal } from './journal-records.js';
 import { SecureJsonFile, StoreError } from './secure-json-file.js';
 import { acquireStoreLock } from './store-lock.js';
-import { type ForwardEntry, type ProjectState, type StoreData, emptyStats, emptyStore } from './store-schema.js';
+import { StoreJournal } from './store-journal.js';
+import { type ForwardEntry, type ProjectState, type StoreData, emptyStore } from './store-schema.js';
 
 /** What one attempt did for one queued instance. */
 export type ForwardOutcome =
@@ -27,23 +30,83 @@ export interface ProjectSecrets {
   readonly uidSecret: Buffer;
 }
 
+export interface OpenOptions {
+  /** Replaces the durable JSON file of the snapshot: tests inject one whose writes fail or pause. */
+  readonly adapter?: Adapter<StoreData>;
+  /** Replaces the journal's file (`<store>.journal`): tests inject one that counts, pauses or fails appends. */
+  readonly journal?: JournalFile;
+  /** Fewest journal records before a compaction (tests lower it to exercise compaction). */
+  readonly compactionFloor?: number;
+}
+
 export const DEFAULT_SHIFT_RANGE: readonly [number, number] = [-730, -30];
 const PSEUDONYM_WIDTH = 3;
+
+export const journalPathOf = (storePath: string): string => `${storePath}.journal`;
+
+/** Entries a snapshot holds, the measure of what a compaction costs. */
+const entriesOf = (data: StoreData): number =>
+  Object.values(data.projects).reduce((n, p) => n + 1 + Object.keys(p.patients).length + Object.keys(p.forwardQueue).length, 0);
+
+/** Reads the snapshot and the journal's bytes, and replays the one onto the other. */
+async function readState(adapter: Adapter<StoreData>, journal: JournalFile): Promise<{ data: StoreData; parsed: ParsedJournal | null }> {
+  const data = (await adapter.read()) ?? emptyStore();
+  const bytes = await journal.read();
+  if (bytes === null) {
+    if (data.journalSeq > 0) {
+      throw new StoreError(`${journal.path} is missing, but the store file says it had one. Restore both from the same backup; they are never reset automatically.`);
+    }
+    return { data, parsed: null };
+  }
+  const parsed = parseJournal(journal.path, bytes, data.journalSeq);
+  replayJournal(journal.path, data, parsed);
+  return { data, parsed };
+}
 
 /**
  * The project state: pseudonym crosswalk, date shifts, UID secrets. One writer process (a lock
  * file); every change is on disk (fsync) before the method that made it returns.
+ *
+ * The state is a lowdb snapshot (the JSON file) plus an append-only journal beside it: a new
+ * project, a new patient or a stats flush is one journal line, so its cost does not grow with the
+ * crosswalk (see StoreJournal). A journaled change (project, patient) reaches `db.data` only once
+ * its line is on disk, so a snapshot written at any moment never carries an unsaved entry.
  */
 export class ProjectStore {
-  /** Writes run one after another: two overlapping renames could otherwise land out of order. */
+  /** Snapshot writes run one after another: two overlapping renames could otherwise land out of order. */
   private writing: Promise<void> = Promise.resolve();
   private statsTimer: NodeJS.Timeout | undefined;
+  /** Projects whose counters changed since their last stats record. */
+  private readonly statsDirty = new Set<string>();
   /** New patients whose entry is being written: every caller for one waits for the same write. */
   private readonly assigning = new Map<string, Promise<string>>();
+  /** New projects being written: a second caller waits for the same write (one secret, one shift). */
+  private readonly creating = new Map<string, Promise<void>>();
+  /** Per project, the next number to give: ahead of `nextIndex` while assignments are being written. */
+  private readonly reserved = new Map<string, number>();
+  private entries: number;
+  private readonly journal: StoreJournal;
 
-  private constructor(private readonly db: Low<StoreData>, private readonly release: () => Promise<void>) {}
+  private constructor(
+    private readonly db: Low<StoreData> & { data: StoreData },
+    private readonly release: () => Promise<void>,
+    file: JournalFile, journalSeq: number, journalRecords: number, floor: number | undefined,
+  ) {
+    this.entries = entriesOf(db.data);
+    this.journal = new StoreJournal(file, {
+      apply: (record) => {
+        const added = applyRecord(this.db.data, record);
+        this.entries += added ?? 0;
+      },
+      writeSnapshot: async (seq) => {
+        this.db.data.journalSeq = Math.max(this.db.data.journalSeq, seq);
+        await this.persist();
+      },
+      entries: () => this.entries,
+    }, journalSeq, journalRecords, floor);
+  }
 
-  /** Persists the current state; resolves when it (or a later state) is on disk. */
+  /** Persists the whole snapshot; resolves when it (or a later state) is on disk. */
   private persist(): Promise<void> {
     const next = this.writing.then(() => this.db.write());
     this.writing = next.catch(() => undefined);
@@ -51,25 +114,50 @@ export class ProjectStore {
   }
 
   /**
-   * Opens the store at `path` (taking the writer's lock). `adapter` replaces the durable JSON file
-   * for the same path: tests inject one whose writes fail or pause.
+   * Opens the store at `path` (taking the writer's lock): the snapshot, with the journal's records
+   * replayed. A torn last journal line (an append a crash cut short, never acknowledged) is cut
+   * off; any other bad line refuses the store. See OpenOptions for the injection seams.
    */
-  static async open(path: string, options: { readonly adapter?: Adapter<StoreData> } = {}): Promise<ProjectStore> {
+  static async open(path: string, options: OpenOptions = {}): Promise<ProjectStore> {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const release = await acquireStoreLock(path);
+    const file = options.journal ?? new JournalFile(journalPathOf(path));
     try {
-      const db = new Low<StoreData>(options.adapter ?? new SecureJsonFile(path), emptyStore());
-      await db.read();
-      return new ProjectStore(db, release);
+      const adapter = options.adapter ?? new SecureJsonFile(path);
+      const { data, parsed } = await readState(adapter, file);
+      if (parsed && parsed.validLength > 0) {
+        await file.openForAppend(parsed.validLength);
+      } else {
+        // No journal yet (a new or older store), or one without a whole header: start one.
+        await file.replace(encodeHeader(data.journalSeq));
+      }
+      const db = new Low<StoreData>(adapter, data) as Low<StoreData> & { data: StoreData };
+      const lastSeq = Math.max(data.journalSeq, parsed?.records.at(-1)?.s ?? 0);
+      return new ProjectStore(db, release, file, lastSeq, parsed?.records.length ?? 0, options.compactionFloor);
     } catch (e) {
+      await file.close();
       await release();
       throw e;
     }
   }
 
-  /** Reads a store without taking the writer's lock (for status). */
+  /**
+   * Reads a store without taking the writer's lock (for status): the snapshot and its journal. A
+   * torn last line is an append in progress and is left out.
+   */
   static async readSnapshot(path: string): Promise<StoreData> {
-    return (await new SecureJsonFile(path).read()) ?? emptyStore();
+    const adapter = new SecureJsonFile(path);
+    const journal = new JournalFile(journalPathOf(path));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await readState(adapter, journal)).data;
+      } catch (e) {
+        // A compaction between our two reads shows as a journal newer than the snapshot we read,
+        // or (for an instant) as no journal: read both again.
+        if (attempt >= 4 || !(e instanceof StoreError) || !/follows a newer snapshot|is missing/.test(e.message)) throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
   }
 
   get data(): Readonly<StoreData> {
@@ -78,7 +166,12 @@ export class ProjectStore {
 
   /** Creates the project on first use; afterwards its prefix and shift may not change. */
   async ensureProject(setup: ProjectSetup): Promise<ProjectSecrets> {
-    let project = this.db.data.projects[setup.name];
+    const pending = this.creating.get(setup.name);
+    if (pending) {
+      await pending;
+      return this.ensureProject(setup);
+    }
+    const project = this.db.data.projects[setup.name];
     if (project) {
       if (project.prefix !== setup.prefix) {
         throw new StoreError(`project '${setup.name}' has prefix '${project.prefix}' in the store, not '${setup.prefix}'; a project's prefix cannot change`);
@@ -93,14 +186,15 @@ export class ProjectStore {
       }
       let shift = setup.dateShiftDays;
       while (shift === undefined || (setup.dateShiftDays === undefined && shift === 0)) shift = randomInt(lo, hi + 1);
-      project = {
-        prefix: setup.prefix, dateShiftDays: shift, uidSecret: randomBytes(32).toString('hex'),
-        nextIndex: 1, createdAt: new Date().toISOString(), patients: {}, stats: emptyStats(), forwardQueue: {},
-      };
-      this.db.data.projects[setup.name] = project;
-      await this.persist();
+      const creation = this.journal.append({
+        t: 'project', name: setup.name, prefix: setup.prefix, dateShiftDays: shift,
+        uidSecret: randomBytes(32).toString('hex'), createdAt: new Date().toISOString(),
+      }).finally(() => this.creating.delete(setup.name));
+      this.creating.set(setup.name, creation);
+      await creation;
     }
-    return { dateShiftDays: project.dateShiftDays, uidSecret: Buffer.from(project.uidSecret, 'hex') };
+    const created = this.project(setup.name);
+    return { dateShiftDays: created.dateShiftDays, uidSecret: Buffer.from(created.uidSecret, 'hex') };
   }
 
   private project(name: string): ProjectState {
@@ -129,22 +223,19 @@ export class ProjectStore {
 
   private async assign(projectName: string, key: string, identity: PatientIdentity): Promise<string> {
     const project = this.project(projectName);
-    const index = project.nextIndex;
+    const index = Math.max(project.nextIndex, this.reserved.get(projectName) ?? 1);
+    this.reserved.set(projectName, index + 1);
     const pseudonym = `${project.prefix}${String(index).padStart(PSEUDONYM_WIDTH, '0')}`;
-    project.patients[key] = {
+    const entry = {
       pseudonym, patientId: identity.patientId, issuerOfPatientId: identity.issuerOfPatientId,
       patientName: identity.patientName, birthDate: identity.birthDate, firstSeen: new Date().toISOString(),
     };
-    project.nextIndex += 1;
-    try {
-      await this.persist();
-    } catch (e) {
-      // Writes run one at a time and this runs before the next one starts, so the entry is taken
-      // back before any later write could carry it. The number is reused only if none came after.
-      delete project.patients[key];
-      if (project.nextIndex === index + 1) project.nextIndex = index;
-      throw e;
-    }
+    // The entry reaches the state only once its line is durable. If the write fails, the number is
+    // given back, before any later write starts (and then only if no later number was given): the
+    // journal takes no more lines until a compaction has excluded the failed ones.
+    await this.journal.append({ t: 'patient', project: projectName, key, entry, next: index + 1 }, () => {
+      if (this.reserved.get(projectName) === index + 1) this.reserved.set(projectName, index);
+    });
     return pseudonym;
   }
 
@@ -201,18 +292,39 @@ export class ProjectStore {
     const stats = this.project(projectName).stats;
     stats[event] += 1;
     stats.lastActivity = new Date().toISOString();
+    this.statsDirty.add(projectName);
     this.statsTimer ??= setTimeout(() => {
       this.statsTimer = undefined;
-      void this.persist().catch(() => undefined); // retried by the next change or at close
+      void this.flushStats().catch(() => undefined); // retried by the next change or at close
     }, 1000);
   }
 
+  /** One short journal record per project whose counters changed: O(1), whatever the crosswalk's size. */
+  private async flushStats(): Promise<void> {
+    const names = [...this.statsDirty];
+    this.statsDirty.clear();
+    await Promise.all(names.map(async (name) => {
+      try {
+        await this.journal.append({ t: 'stats', project: name, stats: { ...this.project(name).stats } });
+      } catch (e) {
+        this.statsDirty.add(name);
+        throw e;
+      }
+    }));
+  }
+
+  /**
+   * Flushes the counters and folds the journal into the snapshot, so that a store closed cleanly
+   * is one self-contained JSON file (and an empty journal); then releases the lock.
+   */
   async close(): Promise<void> {
     if (this.statsTimer) clearTimeout(this.statsTimer);
     this.statsTimer = undefined;
     try {
-      await this.persist();
+      await this.flushStats();
+      await this.journal.compact();
     } finally {
+      await this.journal.close();
       await this.release();
     }
   }

@@ -56,6 +56,11 @@ export const projectStateSchema = z.object({
 
 export const storeSchema = z.object({
   formatVersion: z.literal(STORE_FORMAT_VERSION),
+  /**
+   * The sequence number of the last journal record this snapshot includes: on reading, only
+   * records after it are replayed. 0 for a store written before the journal existed.
+   */
+  journalSeq: z.number().int().min(0).default(0),
   projects: z.record(z.string(), projectStateSchema),
 });
 
@@ -65,4 +70,4 @@ export type ProjectStats = z.infer<typeof projectStatsSchema>;
 export type ForwardEntry = z.infer<typeof forwardEntrySchema>;
 export type StoreData = z.infer<typeof storeSchema>;
 
-export const emptyStore = (): StoreData => ({ formatVersion: STORE_FORMAT_VERSION, projects: {} });
+export const emptyStore = (): StoreData => ({ formatVersion: STORE_FORMAT_VERSION, journalSeq: 0, projects: {} });

@@ -45,7 +45,9 @@ describe('PACS retrieval from Orthanc by accession number', () => {
 
   beforeAll(async () => {
     const [pacsPort, listenerPort] = [await freePort(), await freePort()];
-    pacs = new OrthancPacs(join(root, 'orthanc'), pacsPort, 'ORTHANC', { deid: ['DEIDAGENT', '127.0.0.1', listenerPort] });
+    pacs = new OrthancPacs(join(root, 'orthanc'), pacsPort, 'ORTHANC', {
+      deid: ['DEIDAGENT', '127.0.0.1', listenerPort], hold: ['DEID_HOLD', '127.0.0.1', listenerPort],
+    });
     await pacs.ready();
     const load = spawnSync('storescu', ['-aec', 'ORTHANC', '127.0.0.1', String(pacsPort), ...['study-a-ct-1.dcm', 'study-a-ct-2-implicit.dcm', 'study-a-ct-3-bigendian.dcm',
       'study-b-mr-no-patient-id.dcm', 'study-c-us.dcm'].map((f) => join(SAMPLES, f))], { encoding: 'utf8' });
@@ -57,7 +59,7 @@ describe('PACS retrieval from Orthanc by accession number', () => {
         name: 'HOLD', prefix: 'HOLD_', inbox: join(project, 'inbox'), outbox: join(project, 'outbox'), quarantine: join(project, 'quarantine'),
         failed: join(project, 'failed'), work: join(project, 'work'), dateShiftDays: -30,
         pacs: { host: '127.0.0.1', port: pacsPort, calledAET: 'ORTHANC' },
-        retrieve: { schedule: '0 0 1 1 *', requests },
+        retrieve: { schedule: '0 0 1 1 *', requests, moveDestinationAET: 'DEID_HOLD' },
       }],
     }));
     agent = new AgentProcess({ config, log: join(root, 'agent.log') } as ProjectDirs);

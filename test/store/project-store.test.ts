@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProjectStore } from '../../src/store/project-store.js';
-import { SecureJsonFile, StoreError } from '../../src/store/secure-json-file.js';
-import type { StoreData } from '../../src/store/store-schema.js';
+import { StoreError } from '../../src/store/secure-json-file.js';
+import { FaultyJournal, identity, setup } from './store-fixtures.js';
 
-const identity = (id: string) => ({ key: JSON.stringify(['id', '', id]), patientId: id, issuerOfPatientId: '', patientName: `Name^${id}`, birthDate: '' });
-const setup = { name: 'P', prefix: 'P_', shiftRange: [-20, -10] as const };
+const pseudonymsOn = async (path: string): Promise<string[]> =>
+  Object.values((await ProjectStore.readSnapshot(path)).projects.P?.patients ?? {}).map((p) => p.pseudonym).sort();
 
 describe('ProjectStore', () => {
   const dir = mkdtempSync(join(tmpdir(), 'deid-store-'));
@@ -25,16 +25,20 @@ describe('ProjectStore', () => {
     await store.close();
   });
 
-  it('has every pseudonym on disk when pseudonymFor returns, in a 0600 file', async () => {
+  it('has every pseudonym on disk when pseudonymFor returns, in 0600 files (store and journal)', async () => {
     const path = join(dir, 'b.json');
     const store = await ProjectStore.open(path);
     await store.ensureProject(setup);
     await store.pseudonymFor('P', identity('x'));
-    // Read by another reader, not through the store's memory.
+    // Read by another reader (as status does), not through the store's memory.
+    expect(await pseudonymsOn(path)).toEqual(['P_001']);
+    expect(statSync(`${path}.journal`).mode & 0o777).toBe(0o600);
+    await store.close();
+    // A clean close folds the journal into the JSON file: it alone holds the crosswalk.
     const onDisk = JSON.parse(readFileSync(path, 'utf8')) as { projects: { P: { patients: Record<string, { pseudonym: string }> } } };
     expect(Object.values(onDisk.projects.P.patients).map((p) => p.pseudonym)).toEqual(['P_001']);
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    await store.close();
+    expect(statSync(`${path}.journal`).mode & 0o777).toBe(0o600);
   });
 
   it('keeps the same pseudonyms, shift and secret across reopening', async () => {
@@ -78,49 +82,39 @@ describe('ProjectStore', () => {
   });
 });
 
-/** The durable adapter, with writes that can be made to pause or fail on demand (fault injection). */
-class FaultyFile extends SecureJsonFile {
-  gate: Promise<void> | undefined;
-  failures = 0;
-  override async write(data: StoreData): Promise<void> {
-    if (this.failures > 0) {
-      this.failures--;
-      throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
-    }
-    await this.gate;
-    await super.write(data);
-  }
-}
-
 describe('ProjectStore pseudonyms under write faults', () => {
   const dir = mkdtempSync(join(tmpdir(), 'deid-store-fault-'));
 
   it('gives no caller a new pseudonym before its entry is on disk; concurrent callers share the write', async () => {
     const path = join(dir, 'pause.json');
-    const file = new FaultyFile(path);
-    const store = await ProjectStore.open(path, { adapter: file });
+    const journal = new FaultyJournal(`${path}.journal`);
+    const store = await ProjectStore.open(path, { journal });
     await store.ensureProject(setup);
     let open!: () => void;
-    file.gate = new Promise((r) => { open = r; });
+    journal.gate = new Promise((r) => { open = r; });
+    const appendsBefore = journal.appends;
     const settled: string[] = [];
     const first = store.pseudonymFor('P', identity('x')).then((p) => { settled.push(`first ${p}`); });
     const second = store.pseudonymFor('P', identity('x')).then((p) => { settled.push(`second ${p}`); });
     await new Promise((r) => setTimeout(r, 50));
-    expect(settled).toEqual([]); // the write is paused: nobody may carry the pseudonym yet
-    expect(readFileSync(path, 'utf8')).not.toContain('P_001');
+    expect(settled).toEqual([]); // the append is paused: nobody may carry the pseudonym yet
+    expect(await pseudonymsOn(path)).toEqual([]);
+    expect(store.data.projects.P?.patients).toEqual({}); // nor is it in the state a snapshot would write
     open();
     await Promise.all([first, second]);
     expect(settled.sort()).toEqual(['first P_001', 'second P_001']);
-    expect(readFileSync(path, 'utf8')).toContain('P_001');
+    expect(journal.appends - appendsBefore).toBe(1); // one write for both callers
+    expect(await pseudonymsOn(path)).toEqual(['P_001']);
     await store.close();
   });
 
   it('takes back an assignment whose write failed: no unsaved entry, the number is given again', async () => {
     const path = join(dir, 'fail.json');
-    const file = new FaultyFile(path);
-    const store = await ProjectStore.open(path, { adapter: file });
+    const journal = new FaultyJournal(`${path}.journal`);
+    const store = await ProjectStore.open(path, { journal });
     await store.ensureProject(setup);
-    file.failures = 1;
+    journal.failures = 1;
+    journal.writeBeforeFailing = true; // the line reached the file, but its fdatasync failed
     const a = store.pseudonymFor('P', identity('x'));
     const b = store.pseudonymFor('P', identity('x'));
     await expect(a).rejects.toThrow(/no space/);
@@ -129,9 +123,29 @@ describe('ProjectStore pseudonyms under write faults', () => {
     expect(store.data.projects.P?.nextIndex).toBe(1);
     expect(await store.pseudonymFor('P', identity('y'))).toBe('P_001');
     expect(await store.pseudonymFor('P', identity('x'))).toBe('P_002');
-    await store.close();
+    // Reopened without a clean close (as after a crash): the failed line never comes back to give
+    // P_001 to x as well.
+    rmSync(`${path}.lock`);
     const reopened = await ProjectStore.open(path);
     expect(await reopened.pseudonymFor('P', identity('y'))).toBe('P_001');
+    expect(await reopened.pseudonymFor('P', identity('x'))).toBe('P_002');
+    expect(Object.keys(reopened.data.projects.P?.patients ?? {})).toHaveLength(2);
+    await reopened.close();
+  });
+
+  it('fails every caller of a failed write and recovers once writes work again', async () => {
+    const path = join(dir, 'recover.json');
+    const journal = new FaultyJournal(`${path}.journal`);
+    const store = await ProjectStore.open(path, { journal });
+    await store.ensureProject(setup);
+    journal.failures = 1;
+    journal.replaceFailures = 1; // the first recovery (a compaction) fails too
+    await expect(store.pseudonymFor('P', identity('a'))).rejects.toThrow(/no space/);
+    await expect(store.pseudonymFor('P', identity('b'))).rejects.toThrow(/no space/);
+    expect(await store.pseudonymFor('P', identity('c'))).toBe('P_001');
+    await store.close();
+    const reopened = await ProjectStore.open(path);
+    expect(Object.values(reopened.data.projects.P?.patients ?? {}).map((p) => p.patientId)).toEqual(['c']);
     await reopened.close();
   });
 });

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { appendFile } from 'node:fs/promises';
+import { statSync, writeFileSync } from 'node:fs';
+import { JournalFile } from '../../src/store/journal-file.js';
+import { SecureJsonFile } from '../../src/store/secure-json-file.js';
+import type { StoreData } from '../../src/store/store-schema.js';
+
+export const identity = (id: string) => ({ key: JSON.stringify(['id', '', id]), patientId: id, issuerOfPatientId: '', patientName: `Name^${id}`, birthDate: '' });
+export const setup = { name: 'P', prefix: 'P_', shiftRange: [-20, -10] as const };
+
+const enospc = () => Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+
+/** The journal's file with appends and replacements that can be counted, paused or failed on demand. */
+export class FaultyJournal extends JournalFile {
+  appends = 0;
+  appendedBytes = 0;
+  replacedBytes = 0;
+  gate: Promise<void> | undefined;
+  failures = 0;
+  /** A failing append first puts its bytes in the file, as a write whose fdatasync then fails. */
+  writeBeforeFailing = false;
+  replaceFailures = 0;
+
+  override async append(bytes: Buffer): Promise<void> {
+    this.appends++;
+    this.appendedBytes += bytes.length;
+    await this.gate;
+    if (this.failures > 0) {
+      this.failures--;
+      if (this.writeBeforeFailing) await appendFile(this.path, bytes);
+      throw enospc();
+    }
+    await super.append(bytes);
+  }
+
+  override async replace(bytes: Buffer): Promise<void> {
+    if (this.replaceFailures > 0) {
+      this.replaceFailures--;
+      throw enospc();
+    }
+    this.replacedBytes += bytes.length;
+    await super.replace(bytes);
+  }
+}
+
+/** The snapshot's durable adapter, counting the bytes of each snapshot written. */
+export class CountingFile extends SecureJsonFile {
+  writes = 0;
+  bytes = 0;
+  override async write(data: StoreData): Promise<void> {
+    await super.write(data);
+    this.writes++;
+    this.bytes += statSync(this.path).size;
+  }
+}
+
+export const keyOf = (id: string): string => createHash('sha256').update(identity(id).key).digest('hex');
+
+/** Writes a snapshot holding `count` patients of project P (as the store would have written it), fast. */
+export function writeSeededStore(path: string, count: number): void {
+  const patients: Record<string, unknown> = {};
+  for (let i = 1; i <= count; i++) {
+    const id = `seed${i}`;
+    patients[keyOf(id)] = {
+      pseudonym: `P_${String(i).padStart(3, '0')}`, patientId: id, issuerOfPatientId: '', patientName: `Name^${id}`,
+      birthDate: '', firstSeen: '2025-01-01T00:00:00.000Z',
+    };
+  }
+  const data = {
+    formatVersion: 1, journalSeq: 0,
+    projects: {
+      P: {
+        prefix: 'P_', dateShiftDays: -15, uidSecret: 'ab'.repeat(32), nextIndex: count + 1, createdAt: '2025-01-01T00:00:00.000Z',
+        patients, stats: { received: 0, delivered: 0, quarantined: 0, failed: 0, forwarded: 0, lastActivity: null }, forwardQueue: {},
+      },
+    },
+  };
+  writeFileSync(path, `${JSON.stringify(data, null, 1)}\n`, { mode: 0o600 });
+}
