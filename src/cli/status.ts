@@ -2,7 +2,9 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load-config.js';
 import { isIgnoredName } from '../sources/ignored-names.js';
+import { ForwardLedger, forwardLedgerDir } from '../sinks/forward-ledger.js';
 import { ProjectStore } from '../store/project-store.js';
+import { type DeferredSummary, readDeferred } from '../pipeline/deferrals.js';
 
 /** Files under `dir` (recursively) that the agent will take; 0 when the folder does not exist. */
 async function countFiles(dir: string, skipIgnored: boolean): Promise<number> {
@@ -29,6 +31,8 @@ export interface ProjectStatus {
   /** Claimed and not yet settled, plus files waiting in the inbox. */
   readonly pending: number;
   readonly lastActivity: string | null;
+  /** Claims waiting out a transient error (a full disk, a store that cannot be written). */
+  readonly deferred?: DeferredSummary;
   /** The C-STORE queue of a project that forwards. */
   readonly forward?: {
     readonly destination: string;
@@ -48,18 +52,23 @@ export async function projectStatuses(configFile: string): Promise<ProjectStatus
   for (const p of config.projects) {
     const state = data.projects[p.name];
     const stats = state?.stats;
-    const queue = Object.values(state?.forwardQueue ?? {});
-    const pendingForwards = queue.filter((e) => e.state === 'pending');
-    const since = pendingForwards.map((e) => e.retryingSince).filter((x): x is string => x !== null).sort()[0] ?? null;
-    const lastError = pendingForwards.find((e) => e.lastError)?.lastError ?? queue.find((e) => e.lastError)?.lastError ?? null;
-    const forward = p.forward ? {
-      destination: `${p.forward.calledAET}@${p.forward.host}:${p.forward.port}`, forwarded: stats?.forwarded ?? 0,
-      pending: pendingForwards.length, failed: queue.length - pendingForwards.length, retryingSince: since, lastError,
-    } : undefined;
-    const pending = (await countFiles(p.work, false)) + (await countFiles(p.inbox, true));
+    let forward: ProjectStatus['forward'];
+    if (p.forward) {
+      const ledger = new ForwardLedger(forwardLedgerDir(p.outbox));
+      const [destination, counts] = await Promise.all([ledger.readState(), ledger.counts()]);
+      forward = {
+        destination: `${p.forward.calledAET}@${p.forward.host}:${p.forward.port}`, forwarded: destination.forwarded,
+        pending: counts.pending, failed: counts.failed, retryingSince: destination.retryingSince,
+        lastError: destination.lastError ?? counts.lastFailure,
+      };
+    }
+    // The work area's hidden files are the agent's own (temporaries, the deferred summary).
+    const pending = (await countFiles(p.work, true)) + (await countFiles(p.inbox, true));
+    const deferred = await readDeferred(p.work);
     out.push({
       project: p.name, received: stats?.received ?? 0, delivered: stats?.delivered ?? 0, quarantined: stats?.quarantined ?? 0,
       failed: stats?.failed ?? 0, pending, lastActivity: stats?.lastActivity ?? null, ...(forward ? { forward } : {}),
+      ...(deferred ? { deferred } : {}),
     });
   }
   return out;
@@ -70,10 +79,14 @@ export function formatStatuses(rows: readonly ProjectStatus[]): string {
   const lines = rows.map((r) => [r.project, r.received, r.delivered, r.quarantined, r.failed, r.pending, r.lastActivity ?? '-'].map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const table = [header, ...lines].map((l) => l.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  const waits = rows.filter((r) => r.deferred).map((r) => {
+    const d = r.deferred as DeferredSummary;
+    return `${r.project}: ${d.count} deferred since ${d.since} (${d.code}); retried with backoff, nothing is lost`;
+  });
   const queues = rows.filter((r) => r.forward).map((r) => {
     const f = r.forward as NonNullable<ProjectStatus['forward']>;
     return `${r.project} → ${f.destination}: forwarded ${f.forwarded}, pending ${f.pending}, failed ${f.failed}` +
       (f.retryingSince ? `, retrying since ${f.retryingSince}` : '') + (f.lastError ? `, last error: ${f.lastError}` : '');
   });
-  return [...table, ...(queues.length > 0 ? ['', ...queues] : [])].join('\n') + '\n';
+  return [...table, ...(waits.length > 0 ? ['', ...waits] : []), ...(queues.length > 0 ? ['', ...queues] : [])].join('\n') + '\n';
 }

@@ -10,7 +10,7 @@ export interface ThreadError {
 
 /** Main thread to instance worker. */
 export type ToWorker =
-  | { readonly type: 'project'; readonly spec: ProcessingSpec; readonly forwards: boolean }
+  | { readonly type: 'project'; readonly spec: ProcessingSpec }
   | { readonly type: 'process'; readonly id: number; readonly project: string; readonly path: string }
   | { readonly type: 'answer'; readonly id: number; readonly pseudonym?: string; readonly error?: ThreadError };
 
@@ -18,8 +18,7 @@ export type ToWorker =
 export type FromWorker =
   | { readonly type: 'outcome'; readonly id: number; readonly outcome: Outcome }
   | { readonly type: 'error'; readonly id: number; readonly error: ThreadError }
-  | { readonly type: 'pseudonymFor'; readonly id: number; readonly project: string; readonly identity: PatientIdentity }
-  | { readonly type: 'beforeWrite'; readonly id: number; readonly project: string; readonly sopInstanceUid: string; readonly outputPath: string };
+  | { readonly type: 'pseudonymFor'; readonly id: number; readonly project: string; readonly identity: PatientIdentity };
 
 export function toThreadError(e: unknown): ThreadError {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;

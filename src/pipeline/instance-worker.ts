@@ -1,5 +1,5 @@
 // The entry of an instance worker thread: reads, checks, de-identifies and writes instances for
-// the main thread, which keeps the store (pseudonyms, forward queue) and asks nothing else of it.
+// the main thread, which keeps the store (pseudonyms) and asks nothing else of it.
 import { parentPort } from 'node:worker_threads';
 import type { PatientIdentity } from '../deid/patient-identity.js';
 import { type FromWorker, type ToWorker, fromThreadError, toThreadError } from './instance-messages.js';
@@ -41,11 +41,6 @@ port.on('message', (m: ToWorker) => {
       const spec = { ...m.spec, secrets: { ...m.spec.secrets, uidSecret: Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength) } };
       contexts.set(name, processingContext(spec, {
         pseudonymFor: async (identity: PatientIdentity) => (await ask((id) => ({ type: 'pseudonymFor', id, project: name, identity }))) as string,
-        ...(m.forwards ? {
-          beforeWrite: async (sopInstanceUid: string, outputPath: string) => {
-            await ask((id) => ({ type: 'beforeWrite', id, project: name, sopInstanceUid, outputPath }));
-          },
-        } : {}),
       }));
       break;
     }

@@ -57,7 +57,8 @@ export interface InstanceWorkerOptions {
 /**
  * A fixed set of worker threads that process instances for every registered project, so the
  * CPU work of parsing, rules and serialising runs beside the main thread. The main thread keeps
- * the store (single writer): workers ask it for pseudonyms and forward queueing by message.
+ * the store (single writer): workers ask it for pseudonyms by message (forward queueing is the
+ * ledger's files, which workers write themselves).
  * Jobs go to the worker with the fewest in flight. When a worker dies with several jobs in flight
  * nobody knows which one killed it: each is run again alone on a worker of its own, so only the
  * one that kills it again fails. A worker that dies with one job fails that job (its
@@ -79,7 +80,7 @@ export class InstanceWorkers {
 
   register(spec: ProcessingSpec, calls: StoreCalls): InstanceProcessor {
     this.projects.set(spec.name, { spec, calls });
-    for (const s of this.slots) this.announce(s, spec, calls);
+    for (const s of this.slots) this.announce(s, spec);
     return { process: (path) => this.dispatch(spec.name, path) };
   }
 
@@ -94,9 +95,9 @@ export class InstanceWorkers {
     slot.worker.postMessage(m);
   }
 
-  /** Tells a worker of a project: its spec, and whether it must queue forwards before writing. */
-  private announce(slot: Slot, spec: ProcessingSpec, calls: StoreCalls): void {
-    this.send(slot, { type: 'project', spec, forwards: calls.beforeWrite !== undefined });
+  /** Tells a worker of a project (the store calls stay here, in the main thread). */
+  private announce(slot: Slot, spec: ProcessingSpec): void {
+    this.send(slot, { type: 'project', spec });
   }
 
   private dispatch(project: string, path: string): Promise<Outcome> {
@@ -116,7 +117,7 @@ export class InstanceWorkers {
     try {
       for (let job = this.suspects.shift(); job && !this.closing; job = this.suspects.shift()) {
         const slot = this.spawn(true);
-        for (const { spec, calls } of this.projects.values()) this.announce(slot, spec, calls);
+        for (const { spec } of this.projects.values()) this.announce(slot, spec);
         const id = this.nextId++;
         const alone = job;
         await new Promise<void>((done) => {
@@ -152,7 +153,7 @@ export class InstanceWorkers {
       if (this.closing || isolated) return;
       const index = this.slots.indexOf(slot);
       const replacement = this.spawn();
-      for (const { spec, calls } of this.projects.values()) this.announce(replacement, spec, calls);
+      for (const { spec } of this.projects.values()) this.announce(replacement, spec);
       if (index >= 0) this.slots[index] = replacement;
     };
     slot.worker.on('error', (e) => fail({ ...toThreadError(e), name: 'WorkerCrashed' }));
@@ -170,12 +171,8 @@ export class InstanceWorkers {
         else job?.reject(fromThreadError(m.error, 'instance worker error'));
         break;
       }
-      case 'pseudonymFor':
-      case 'beforeWrite': {
-        const calls = this.projects.get(m.project)?.calls;
-        const answer = m.type === 'pseudonymFor'
-          ? calls?.pseudonymFor(m.identity)
-          : calls?.beforeWrite?.(m.sopInstanceUid, m.outputPath).then(() => undefined);
+      case 'pseudonymFor': {
+        const answer = this.projects.get(m.project)?.calls.pseudonymFor(m.identity);
         void (answer ?? Promise.reject(new Error('unknown project'))).then(
           (pseudonym) => this.send(slot, { type: 'answer', id: m.id, ...(pseudonym === undefined ? {} : { pseudonym }) }),
           (e: unknown) => this.send(slot, { type: 'answer', id: m.id, error: toThreadError(e) }),

@@ -13,13 +13,13 @@ import { type PatientIdentity, patientIdentity } from '../deid/patient-identity.
 import type { Profile } from '../deid/profile.js';
 import type { ProjectSecrets } from '../store/project-store.js';
 import type { Outcome } from './outcome.js';
+import { ForwardLedger } from '../sinks/forward-ledger.js';
+import { TransientError, errorCode, isTransientReadError } from './transient.js';
 
 /** Answers that only the main thread can give, because they touch the store. */
 export interface StoreCalls {
   /** The project's pseudonym for a patient, durable before it returns. */
   readonly pseudonymFor: (identity: PatientIdentity) => Promise<string>;
-  /** Called before an output is written (durable forward queueing); absent when nothing forwards. */
-  readonly beforeWrite?: (sopInstanceUid: string, outputPath: string) => Promise<void>;
 }
 
 export interface ProjectContext extends StoreCalls {
@@ -30,6 +30,8 @@ export interface ProjectContext extends StoreCalls {
   readonly outbox: string;
   /** The cap on a deflated data set's inflated size (default: the reader's). */
   readonly maxInflatedBytes?: number;
+  /** The forward destination's ledger, when the project forwards: each output is queued there. */
+  readonly forwardLedger?: ForwardLedger;
 }
 
 const MEDIA_DIRECTORY_CLASS = '1.2.840.10008.1.3.10';
@@ -51,6 +53,7 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   try {
     file = await readDicomFile(inputPath, ctx.maxInflatedBytes === undefined ? {} : { maxInflatedBytes: ctx.maxInflatedBytes });
   } catch (e) {
+    if (isTransientReadError(e)) throw new TransientError('cannot read the input now', errorCode(e));
     return { kind: 'failed', reason: safeReason('cannot read the input', e) };
   }
   if (asciiValue(file.meta, Tags.MediaStorageSOPClassUID) === MEDIA_DIRECTORY_CLASS) {
@@ -71,15 +74,17 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
     return { kind: 'quarantined', reason: finding.rule, findings: [finding], sourceStudyUid };
   }
 
-  // Durable before any output carries it (store invariant).
-  const pseudonym = await ctx.pseudonymFor(patientIdentity(file.dataset));
+  // Durable before any output carries it (store invariant). A store that cannot be written is the
+  // moment's fault, not the file's: the file waits.
+  const pseudonym = await ctx.pseudonymFor(patientIdentity(file.dataset)).catch((e: unknown) => {
+    throw new TransientError('the store cannot be written', errorCode(e));
+  });
   const result = deidentify(file.dataset, ctx.profile, { pseudonym, ...ctx.secrets });
   const dataset = overlays.kind === 'mask' ? withPixelMask(result.dataset, overlays.mask) : result.dataset;
   const out = instanceUids(dataset);
   if ('missing' in out) return { kind: 'failed', reason: `de-identified instance lacks ${formatTag(out.missing)}`, sourceStudyUid };
 
   const outputPath = join(ctx.outbox, pseudonym, out.studyInstanceUid, out.seriesInstanceUid, `${out.sopInstanceUid}.dcm`);
-  await ctx.beforeWrite?.(out.sopInstanceUid, outputPath);
   try {
     await writePart10File(outputPath, {
       meta: buildFileMeta(out.sopClassUid, out.sopInstanceUid, file.transferSyntax.uid),
@@ -88,7 +93,16 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
       tmpDir: temporariesOf(ctx.outbox),
     });
   } catch (e) {
+    // A system error is the destination's state (full, read-only, failing): the file waits for it.
+    if (typeof (e as NodeJS.ErrnoException).code === 'string') throw new TransientError('cannot write the output', errorCode(e));
     return { kind: 'failed', reason: safeReason('cannot write the output', e), sourceStudyUid };
+  }
+  // Queued only now that the output is complete and durable: a sender never meets a missing or
+  // partial file. A crash before this line redoes the claim, which rewrites and queues the output.
+  if (ctx.forwardLedger) {
+    await ctx.forwardLedger.enqueue(out.sopInstanceUid, outputPath).catch((e: unknown) => {
+      throw new TransientError('cannot queue the output for forwarding', errorCode(e));
+    });
   }
   return { kind: 'delivered', outputPath, pseudonym, sourceStudyUid };
 }

@@ -5,6 +5,7 @@ import type { Recipe } from '../deid/recipes.js';
 import { clearTemporaries } from '../fs/atomic-write.js';
 import { DEFAULT_SHIFT_RANGE, type ProjectSecrets, type ProjectStore } from '../store/project-store.js';
 import type { ProjectContext, StoreCalls } from './process-instance.js';
+import { ForwardLedger } from '../sinks/forward-ledger.js';
 
 /** What a one-shot run and the watch agent alike need to know of a project. */
 export interface ProjectSettings {
@@ -34,6 +35,8 @@ export interface ProcessingSpec {
   readonly secrets: ProjectSecrets;
   readonly outbox: string;
   readonly burnedInRules: readonly BurnedInRule[];
+  /** The forward destination's ledger folder, when the project forwards. */
+  readonly forwardLedger?: string;
 }
 
 export function processingContext(spec: ProcessingSpec, calls: StoreCalls): ProjectContext {
@@ -41,6 +44,7 @@ export function processingContext(spec: ProcessingSpec, calls: StoreCalls): Proj
     name: spec.name, profile: resolveProfile(spec.options, spec.recipes), secrets: spec.secrets, outbox: spec.outbox,
     detectors: [createBurnedInRuleDetector(spec.burnedInRules)], ...calls,
     ...(spec.maxInflatedBytes === undefined ? {} : { maxInflatedBytes: spec.maxInflatedBytes }),
+    ...(spec.forwardLedger === undefined ? {} : { forwardLedger: new ForwardLedger(spec.forwardLedger) }),
   };
 }
 

@@ -18,6 +18,9 @@ import { safeReason } from './process-instance.js';
 import { settleAside } from './settle-aside.js';
 import { TaskPool } from './task-pool.js';
 import { CStoreForwarder } from '../sinks/cstore-forwarder.js';
+import { forwardLedgerDir } from '../sinks/forward-ledger.js';
+import { DeferredBoard, type DeferredSummary, Deferrals } from './deferrals.js';
+import { errorCode, isTransient } from './transient.js';
 
 /** A unit of work: a file still in the inbox (to claim first) or one already claimed. */
 type Job = { readonly inbox: string } | { readonly claimed: string };
@@ -41,6 +44,8 @@ export class ProjectRunner {
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweepingFolders = false;
   private forwarder: CStoreForwarder | undefined;
+  private readonly deferrals = new Deferrals();
+  private readonly board: DeferredBoard;
 
   /** `workers`: the agent's instance worker threads; without them instances are processed in this thread. */
   constructor(
@@ -50,6 +55,7 @@ export class ProjectRunner {
     private readonly inputId: InputId = ephemeralInputId(),
   ) {
     this.workArea = new WorkArea(project.work);
+    this.board = new DeferredBoard(project.work, (e) => this.log.warn({ project: project.name, code: errorCode(e) }, 'cannot record deferred claims for status'));
     this.pool = new TaskPool(project.concurrency ?? cpus, (job) => this.runJob(job));
   }
 
@@ -64,13 +70,12 @@ export class ProjectRunner {
     }
     const spec = await openProject(this.store, { ...p, options: parseOptionNames(p.options ?? []), recipes: parseRecipes(p.rules ?? []),
       ...(p.maxInflatedMiB === undefined ? {} : { maxInflatedBytes: p.maxInflatedMiB * 1024 * 1024 }) });
-    const calls = {
-      pseudonymFor: (identity: PatientIdentity) => this.store.pseudonymFor(p.name, identity),
-      ...(p.forward ? { beforeWrite: (sop: string, path: string) => this.store.enqueueForward(p.name, sop, path) } : {}),
-    };
-    this.processor = this.workers ? this.workers.register(spec, calls) : inThisThread(spec, calls);
-    if (p.forward) {
-      this.forwarder = new CStoreForwarder(p.name, p.forward, this.store, this.log);
+    const calls = { pseudonymFor: (identity: PatientIdentity) => this.store.pseudonymFor(p.name, identity) };
+    const ledger = p.forward ? forwardLedgerDir(p.outbox) : undefined;
+    const processing = ledger ? { ...spec, forwardLedger: ledger } : spec;
+    this.processor = this.workers ? this.workers.register(processing, calls) : inThisThread(processing, calls);
+    if (p.forward && ledger) {
+      this.forwarder = new CStoreForwarder(p.name, p.forward, ledger, this.log);
       this.forwarder.start();
     }
     const recovered = await this.workArea.recover();
@@ -110,6 +115,7 @@ export class ProjectRunner {
     await this.watcher?.close();
     await this.pool.stop();
     await this.forwarder?.stop();
+    await this.board.flushed();
   }
 
   private async runJob(job: Job): Promise<void> {
@@ -122,11 +128,7 @@ export class ProjectRunner {
         this.claimRetries.set(job.inbox, attempt);
         const delayMs = Math.min(60_000, 500 * 2 ** (attempt - 1));
         this.log.error({ project: this.project.name, input: this.inputId(relative(this.project.inbox, job.inbox)), code: (e as NodeJS.ErrnoException).code, retryInMs: delayMs }, 'cannot claim; will retry');
-        const timer = setTimeout(() => {
-          this.retryTimers.delete(timer);
-          if (!this.stopping) this.pool.push({ inbox: job.inbox });
-        }, delayMs);
-        this.retryTimers.add(timer);
+        this.later(delayMs, { inbox: job.inbox });
         return undefined;
       });
       if (!c) return;
@@ -138,11 +140,35 @@ export class ProjectRunner {
     }
     try {
       await this.handle(claimed);
+      if (this.deferrals.settled(claimed)) this.board.show(this.deferrals.summary());
     } catch (e) {
+      if (isTransient(e)) {
+        // A full disk, a store that cannot be written: the claim stays and is tried again.
+        const delayMs = this.deferrals.deferred(claimed, errorCode(e));
+        this.log.warn({ project: this.project.name, claim: basename(claimed), code: errorCode(e), retryInMs: delayMs }, 'deferred; will retry');
+        this.board.show(this.deferrals.summary());
+        this.later(delayMs, { claimed });
+        return;
+      }
+      if (this.deferrals.settled(claimed)) this.board.show(this.deferrals.summary());
       // Never lose a claim to an unexpected error: it goes to failed with what can be said safely.
       this.log.error({ project: this.project.name, claim: basename(claimed), code: (e as NodeJS.ErrnoException).code }, 'unexpected error');
       await this.settle(claimed, { kind: 'failed', reason: safeReason('internal error', e) }).catch(() => undefined);
     }
+  }
+
+  /** Pushes `job` again after `delayMs`, unless the runner stops first (the work stays on disk). */
+  private later(delayMs: number, job: Job): void {
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      if (!this.stopping) this.pool.push(job);
+    }, delayMs);
+    this.retryTimers.add(timer);
+  }
+
+  /** Claims waiting out a transient error: how many, since when, and the latest code. */
+  get deferredSummary(): DeferredSummary | undefined {
+    return this.deferrals.summary();
   }
 
   private async handle(claimed: string): Promise<void> {

@@ -1,21 +1,34 @@
 import { storeFiles, type StoreResult } from '../dicom/dimse-store.js';
 import type { ForwardConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import type { ForwardOutcome, ProjectStore } from '../store/project-store.js';
 import { backoffDelay } from './backoff.js';
+import { type DestinationState, ForwardLedger, type QueuedInstance } from './forward-ledger.js';
+
+/** What one attempt decided for one queued instance. */
+type Decision =
+  | { readonly kind: 'sent' }
+  | { readonly kind: 'failed'; readonly reason: string; readonly status: number | null }
+  | { readonly kind: 'retry'; readonly reason: string; readonly delayMs: number };
 
 /**
- * Drains a project's durable forward queue to its C-STORE destination, one association per
- * batch. An instance counts as forwarded only after a success or warning status; connection
- * problems are retried with backoff for `retryForHours`, across restarts (the queue is in the
- * store); a refusal by status, or no common transfer syntax, is final and recorded with its code.
+ * Drains a project's forward ledger to its C-STORE destination, one association per batch. An
+ * instance counts as forwarded only after a success or warning status. An attempt that reaches
+ * nothing (refused connection, rejected association, abort, timeout) backs the whole destination
+ * off, for `retryForHours` counted from the first such attempt, across restarts (state.json);
+ * the entries stay where they are, so a week's outage costs no work per queued instance. An
+ * instance the destination asks to retry (out of resources) waits on its own; a refusal by
+ * status, or no common transfer syntax, is final and kept under failed/ with its code.
  */
 export class CStoreForwarder {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private state: DestinationState | undefined;
+  readonly ledger: ForwardLedger;
 
-  constructor(private readonly project: string, private readonly config: ForwardConfig, private readonly store: ProjectStore, private readonly log: Logger) {}
+  constructor(private readonly project: string, private readonly config: ForwardConfig, ledgerDir: string, private readonly log: Logger) {
+    this.ledger = new ForwardLedger(ledgerDir);
+  }
 
   get destination(): string {
     return `${this.config.calledAET}@${this.config.host}:${this.config.port}`;
@@ -24,8 +37,8 @@ export class CStoreForwarder {
   start(tickMs = 500): void {
     this.timer = setInterval(() => {
       if (this.running || this.stopped) return;
-      // A failed attempt (the store cannot be written, a read fails) is logged and tried again at
-      // the next tick: the queue is durable, so nothing is lost, and the agent keeps running.
+      // A failed attempt (the ledger cannot be read or written) is logged and tried again at the
+      // next tick: the ledger is durable, so nothing is lost, and the agent keeps running.
       this.running = this.drain().catch((e: unknown) => {
         this.log.error({ project: this.project, destination: this.destination, error: (e as Error).name, code: (e as NodeJS.ErrnoException).code }, 'forwarding attempt failed; retried');
       }).finally(() => { this.running = undefined; });
@@ -38,19 +51,19 @@ export class CStoreForwarder {
     await this.running;
   }
 
-  private outcomeOf(result: StoreResult, attempts: number, retryingSince: string | null): ForwardOutcome {
+  private gaveUp(sinceMs: number, now: number): boolean {
+    return now - sinceMs > this.config.retryForHours * 3_600_000;
+  }
+
+  private decide(result: StoreResult, entry: QueuedInstance, now: number): Decision {
     switch (result.kind) {
       case 'stored':
         return { kind: 'sent' };
       case 'failed':
         return { kind: 'failed', reason: result.reason, status: result.status };
-      case 'retry': {
-        const since = retryingSince ? Date.parse(retryingSince) : Date.now();
-        if (Date.now() - since > this.config.retryForHours * 3_600_000) {
-          return { kind: 'failed', reason: `gave up after ${this.config.retryForHours} h: ${result.reason}`, status: null };
-        }
-        return { kind: 'retry', reason: result.reason, delayMs: backoffDelay(attempts + 1, this.config.firstRetryDelayMs, this.config.maxRetryDelayMs) };
-      }
+      case 'retry':
+        if (this.gaveUp(entry.sinceMs ?? now, now)) return { kind: 'failed', reason: `gave up after ${this.config.retryForHours} h: ${result.reason}`, status: null };
+        return { kind: 'retry', reason: result.reason, delayMs: backoffDelay(entry.attempts + 1, this.config.firstRetryDelayMs, this.config.maxRetryDelayMs) };
       default: {
         const never: never = result;
         throw new Error(`unknown store result ${JSON.stringify(never)}`);
@@ -60,22 +73,65 @@ export class CStoreForwarder {
 
   /** One batch: the due instances over one association. */
   private async drain(): Promise<void> {
-    const due = this.store.dueForwards(this.project, new Date(), this.config.batchSize);
+    const now = Date.now();
+    const state = (this.state ??= await this.ledger.readState());
+    if (state.nextAttemptAt !== null && Date.parse(state.nextAttemptAt) > now) return;
+    const due = await this.ledger.due(this.config.batchSize, now);
     if (due.length === 0) return;
     const results = await storeFiles({
       host: this.config.host, port: this.config.port, calledAET: this.config.calledAET, callingAET: this.config.callingAET,
       ...(this.config.tls ? { tls: this.config.tls } : {}),
-    }, due.map(([, e]) => e.path));
-    const settled = due.map(([sop, entry]) => {
-      const r = results.get(entry.path) ?? { kind: 'retry' as const, reason: 'no result' };
-      return { sop, outcome: this.outcomeOf(r, entry.attempts, entry.retryingSince) };
-    });
-    await this.store.settleForwards(this.project, settled);
-    const count = (k: ForwardOutcome['kind']): number => settled.filter((s) => s.outcome.kind === k).length;
-    const firstProblem = settled.find((s) => s.outcome.kind !== 'sent')?.outcome;
-    this.log[count('sent') === settled.length ? 'info' : 'warn']({
-      project: this.project, destination: this.destination, sent: count('sent'), retry: count('retry'), failed: count('failed'),
-      ...(firstProblem && firstProblem.kind !== 'sent' ? { reason: firstProblem.reason } : {}),
+    }, due.map((e) => e.path));
+    const outcomes = due.map((entry) => ({ entry, result: results.get(entry.path) ?? { kind: 'retry' as const, reason: 'no result' } }));
+
+    const firstProblem = outcomes.find((o) => o.result.kind !== 'stored')?.result;
+    if (outcomes.every((o) => o.result.kind === 'retry')) {
+      await this.destinationUnreachable(due, firstProblem && 'reason' in firstProblem ? firstProblem.reason : 'no result', now);
+      return;
+    }
+    let sent = 0;
+    let retry = 0;
+    let failed = 0;
+    for (const { entry, result } of outcomes) {
+      const d = this.decide(result, entry, now);
+      if (d.kind === 'sent') {
+        await this.ledger.sent(entry);
+        sent += 1;
+      } else if (d.kind === 'retry') {
+        await this.ledger.retryLater(entry, d.delayMs, now);
+        retry += 1;
+      } else {
+        await this.ledger.fail(entry, d.reason, d.status, now);
+        failed += 1;
+      }
+    }
+    this.state = {
+      forwarded: state.forwarded + sent, failures: 0, retryingSince: null, nextAttemptAt: null,
+      lastError: firstProblem && 'reason' in firstProblem ? firstProblem.reason : null,
+    };
+    await this.ledger.writeState(this.state);
+    this.log[sent === outcomes.length ? 'info' : 'warn']({
+      project: this.project, destination: this.destination, sent, retry, failed,
+      ...(firstProblem && 'reason' in firstProblem ? { reason: firstProblem.reason } : {}),
     }, 'forwarded');
+  }
+
+  /**
+   * Nothing of the batch reached the destination: the destination waits, not the instances. Past
+   * `retryForHours` of such attempts, the batch fails for good, one batch per attempt.
+   */
+  private async destinationUnreachable(due: readonly QueuedInstance[], reason: string, now: number): Promise<void> {
+    const state = this.state ?? (await this.ledger.readState());
+    const since = state.retryingSince ?? new Date(now).toISOString();
+    if (this.gaveUp(Date.parse(since), now)) {
+      for (const entry of due) await this.ledger.fail(entry, `gave up after ${this.config.retryForHours} h: ${reason}`, null, now);
+    }
+    const failures = state.failures + 1;
+    this.state = {
+      forwarded: state.forwarded, failures, retryingSince: since, lastError: reason,
+      nextAttemptAt: new Date(now + backoffDelay(failures, this.config.firstRetryDelayMs, this.config.maxRetryDelayMs)).toISOString(),
+    };
+    await this.ledger.writeState(this.state);
+    this.log.warn({ project: this.project, destination: this.destination, queuedInBatch: due.length, failures, reason }, 'destination unreachable; backing off');
   }
 }

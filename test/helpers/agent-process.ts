@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { CLI } from './tools.js';
 
 export interface ProjectDirs {
@@ -33,9 +33,13 @@ export function writeProjectConfig(root: string, extra: Record<string, unknown> 
   return dirs;
 }
 
+/** Files under `dir`, as a researcher sees them: the agent's own `.deid-*` folders (temporaries, the forward ledger) left out. */
 export const filesUnder = (dir: string): string[] => {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(join(dir, d.name)) : [join(dir, d.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+    if (!d.isDirectory()) return [join(dir, d.name)];
+    return d.name.startsWith('.deid-') ? [] : filesUnder(join(dir, d.name));
+  });
 };
 
 /** The real agent process (`deid-agent start`), stopped by its own PID. */
@@ -94,6 +98,6 @@ export function settledCount(d: ProjectDirs): { outbox: number; quarantine: numb
     quarantine: filesUnder(d.quarantine).filter((f) => f.endsWith('.json')).length,
     failed: filesUnder(d.failed).filter((f) => f.endsWith('.json')).length,
     inbox: filesUnder(d.inbox).length,
-    work: filesUnder(d.work).length,
+    work: filesUnder(d.work).filter((f) => !basename(f).startsWith('.')).length, // hidden: the agent's own notes
   };
 }

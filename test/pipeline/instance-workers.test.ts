@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import type { PatientIdentity } from '../../src/deid/patient-identity.js';
 import { InstanceWorkers, inThisThread } from '../../src/pipeline/instance-workers.js';
 import type { ProcessingSpec } from '../../src/pipeline/project-context.js';
 import { DEFAULT_BURNED_IN_RULES } from '../../src/detect/burned-in-rules.js';
+import { ForwardLedger, forwardLedgerDir } from '../../src/sinks/forward-ledger.js';
 import { EXPECTED_FAILURES, PYDICOM_TEST_FILES, SAMPLES, dcmFiles } from '../helpers/corpus.js';
 
 const spec = (name: string, outbox: string, burnedInRules = DEFAULT_BURNED_IN_RULES): ProcessingSpec => ({
@@ -45,23 +46,23 @@ describe('instance worker threads', () => {
     expect(delivered).toBeGreaterThan(50);
   });
 
-  it('ask the main thread for pseudonyms and forward queueing, before the output exists', async () => {
+  it('ask the main thread for pseudonyms, and queue a forward only as a link to the complete output', async () => {
     const asked: string[] = [];
-    const queued: Array<{ sop: string; existed: boolean }> = [];
-    const p = workers.register(spec('Q', join(root, 'queued')), {
+    const outbox = join(root, 'queued');
+    const p = workers.register({ ...spec('Q', outbox), forwardLedger: forwardLedgerDir(outbox) }, {
       pseudonymFor: (identity) => {
         asked.push(identity.key);
         return Promise.resolve('Q_001');
-      },
-      beforeWrite: (sop, path) => {
-        queued.push({ sop, existed: existsSync(path) });
-        return Promise.resolve();
       },
     });
     const outcome = await p.process(join(SAMPLES, 'study-a-ct-1.dcm'));
     expect(outcome.kind).toBe('delivered');
     expect(asked).toHaveLength(1);
-    expect(queued).toEqual([{ sop: basename(outcome.kind === 'delivered' ? outcome.outputPath : '', '.dcm'), existed: false }]);
+    const output = outcome.kind === 'delivered' ? outcome.outputPath : '';
+    const queued = await new ForwardLedger(forwardLedgerDir(outbox)).due(10);
+    expect(queued.map((q) => q.sop)).toEqual([basename(output, '.dcm')]);
+    // The same inode: the queue entry cannot exist without the output's bytes.
+    expect(statSync(queued[0]?.path ?? '').ino).toBe(statSync(output).ino);
   });
 
   it('turn a failed store call into a rejected job that names only the error, and write nothing', async () => {
@@ -70,7 +71,8 @@ describe('instance worker threads', () => {
       pseudonymFor: () => Promise.reject(Object.assign(new Error('store is locked by PATIENT^NAME'), { name: 'StoreError' })),
     });
     const error = await p.process(join(SAMPLES, 'study-a-ct-1.dcm')).then(() => undefined, (e: unknown) => e as Error);
-    expect(error?.name).toBe('StoreError');
+    // The store's trouble is not the file's: the file waits (a transient error), nothing is written.
+    expect(error?.name).toBe('TransientError');
     expect(error?.message).not.toContain('PATIENT');
     expect(existsSync(join(outbox, 'R_001'))).toBe(false);
   });

@@ -65,7 +65,7 @@ describe('C-STORE forwarding to dcmtk storescp', () => {
     await waitFor(() => {
       const s = forwardStatus(first.dirs.config);
       return s?.pending === 3 && s.retryingSince !== null;
-    }, 20_000, 'three instances to be retrying');
+    }, 20_000, `three instances to be retrying: ${JSON.stringify(forwardStatus(first.dirs.config))}`);
     expect(forwardStatus(first.dirs.config)?.lastError).toMatch(/ECONNREFUSED|network error/);
     expect(settledCount(first.dirs).outbox).toBe(3); // the outbox copy is written first
     expect((await first.agent.stop()).code).toBe(0);

@@ -1,16 +1,16 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { forwardConfigSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
+import { inThisThread } from '../../src/pipeline/instance-workers.js';
+import { DEFAULT_BURNED_IN_RULES } from '../../src/detect/burned-in-rules.js';
 import { CStoreForwarder } from '../../src/sinks/cstore-forwarder.js';
-import { ProjectStore } from '../../src/store/project-store.js';
-import { SecureJsonFile } from '../../src/store/secure-json-file.js';
-import type { StoreData } from '../../src/store/store-schema.js';
-import { pino } from 'pino';
+import { ForwardLedger, forwardLedgerDir } from '../../src/sinks/forward-ledger.js';
 import { waitFor } from '../helpers/agent-process.js';
-import { SAMPLES } from '../helpers/corpus.js';
+import { SAMPLES, dcmFiles } from '../helpers/corpus.js';
 import { StoreScp, freePort } from '../helpers/dicom-peers.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -18,62 +18,59 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-describe('a drain between queueing an instance and writing its output', () => {
-  it('retries the missing file instead of failing it for good, and delivers it once written', async () => {
+describe('a drain running while outputs are written and queued', () => {
+  it('sends every instance exactly once and fails none: nothing is visible before it is complete', async () => {
     const root = mkdtempSync(join(tmpdir(), 'deid-window-'));
     const port = await freePort();
     const scp = new StoreScp(port, join(root, 'received'));
     cleanup.push(() => scp.stop());
     await scp.ready();
-    const store = await ProjectStore.open(join(root, 'store.json'));
-    cleanup.push(() => store.close());
-    await store.ensureProject({ name: 'W', prefix: 'W_', dateShiftDays: -1, shiftRange: [-1, -1] });
-    const config = forwardConfigSchema.parse({ host: '127.0.0.1', port, calledAET: 'DEST', firstRetryDelayMs: 50, maxRetryDelayMs: 100 });
-    const forwarder = new CStoreForwarder('W', config, store, createLogger('silent'));
+    const outbox = join(root, 'outbox');
+    const ledgerDir = forwardLedgerDir(outbox);
+    const config = forwardConfigSchema.parse({ host: '127.0.0.1', port, calledAET: 'DEST', firstRetryDelayMs: 50, maxRetryDelayMs: 100, batchSize: 3 });
+    const forwarder = new CStoreForwarder('W', config, ledgerDir, createLogger('silent'));
     cleanup.push(() => forwarder.stop());
-
-    // The queue entry is durable before the output exists (the order processInstance uses).
-    const output = join(root, 'outbox', 'instance.dcm');
-    await store.enqueueForward('W', '1.2.3.4', output);
-    forwarder.start(20);
-    // Forced into the window: at least one drain has found no file.
-    await waitFor(() => (store.data.projects.W?.forwardQueue['1.2.3.4']?.attempts ?? 0) >= 1, 10_000, 'a drain before the file exists');
-    expect(store.data.projects.W?.forwardQueue['1.2.3.4']?.state).toBe('pending');
-    expect(store.data.projects.W?.forwardQueue['1.2.3.4']?.lastError).toMatch(/ENOENT/);
-
-    mkdirSync(join(root, 'outbox'));
-    copyFileSync(join(SAMPLES, 'study-a-ct-1.dcm'), output);
-    await waitFor(() => store.data.projects.W?.forwardQueue['1.2.3.4'] === undefined, 15_000, 'the instance to be sent');
-    expect(store.data.projects.W?.stats.forwarded).toBe(1);
-    expect(readdirSync(scp.dir)).toHaveLength(1);
+    // A drain every millisecond, racing the writes: with the queue entry made before the output
+    // (the old order), drains met missing files.
+    forwarder.start(1);
+    let n = 0;
+    const processor = inThisThread({
+      name: 'W', options: [], recipes: [], outbox, burnedInRules: DEFAULT_BURNED_IN_RULES, forwardLedger: ledgerDir,
+      secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) },
+    }, { pseudonymFor: () => Promise.resolve(`W_${String(++n).padStart(3, '0')}`) });
+    const inputs = dcmFiles(SAMPLES).filter((f) => f.includes('-ct-') || f.includes('-mr-'));
+    const outcomes = await Promise.all(inputs.map((f) => processor.process(f)));
+    const delivered = outcomes.filter((o) => o.kind === 'delivered').length;
+    expect(delivered).toBeGreaterThan(2);
+    await waitFor(() => readdirSync(scp.dir).length === delivered, 15_000, 'every instance to arrive');
+    const ledger = new ForwardLedger(ledgerDir);
+    await forwarder.stop();
+    expect(await ledger.counts()).toMatchObject({ pending: 0, failed: 0 });
+    expect((await ledger.readState()).forwarded).toBe(delivered);
   });
 });
 
-describe('a forwarding attempt whose store write fails', () => {
+describe('a forwarding attempt whose ledger write fails', () => {
   it('is logged and retried; it never becomes an unhandled rejection', async () => {
     const root = mkdtempSync(join(tmpdir(), 'deid-fwdfault-'));
-    const path = join(root, 'store.json');
-    let failWrites = false;
-    const file = new (class extends SecureJsonFile {
-      override async write(data: StoreData): Promise<void> {
-        if (failWrites) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
-        await super.write(data);
-      }
-    })(path);
-    const store = await ProjectStore.open(path, { adapter: file });
-    cleanup.push(() => store.close());
-    await store.ensureProject({ name: 'F', prefix: 'F_', dateShiftDays: -1, shiftRange: [-1, -1] });
-    await store.enqueueForward('F', '1.2.3.5', join(root, 'missing.dcm'));
-    const port = await freePort(); // nothing listens: the attempt is answered 'retry', then settled
+    const ledgerDir = join(root, 'ledger');
+    const ledger = new ForwardLedger(ledgerDir);
+    const output = join(root, 'x.dcm');
+    (await import('node:fs')).copyFileSync(join(SAMPLES, 'study-a-ct-1.dcm'), output);
+    await ledger.enqueue('1.2.3.5', output);
+    // The state file's place taken by a folder: every write of it fails (EISDIR), deterministically.
+    mkdirSync(join(ledgerDir, 'state.json'));
+    const port = await freePort(); // nothing listens: the attempt reaches nothing and must record that
     const lines: string[] = [];
     const log = pino({ level: 'info' }, { write: (s: string) => { lines.push(s); } });
-    const forwarder = new CStoreForwarder('F', forwardConfigSchema.parse({ host: '127.0.0.1', port, calledAET: 'DEST', firstRetryDelayMs: 10, maxRetryDelayMs: 20 }), store, log);
+    const forwarder = new CStoreForwarder('F', forwardConfigSchema.parse({ host: '127.0.0.1', port, calledAET: 'DEST', firstRetryDelayMs: 10, maxRetryDelayMs: 20 }), ledgerDir, log);
     cleanup.push(() => forwarder.stop());
-    failWrites = true;
     forwarder.start(20);
     await waitFor(() => lines.filter((l) => l.includes('forwarding attempt failed')).length >= 2, 10_000, 'two failed attempts logged');
-    failWrites = false;
-    await waitFor(() => (store.data.projects.F?.forwardQueue['1.2.3.5']?.attempts ?? 0) >= 1, 10_000, 'an attempt recorded once writes work');
-    expect(lines.some((l) => l.includes('"code":"ENOSPC"'))).toBe(true);
+    rmSync(join(ledgerDir, 'state.json'), { recursive: true });
+    await waitFor(() => lines.some((l) => l.includes('destination unreachable')), 10_000, 'an attempt recorded once writes work');
+    expect(lines.some((l) => l.includes('"code":"EISDIR"'))).toBe(true);
+    expect((await ledger.readState()).retryingSince).not.toBeNull();
+    expect((await ledger.counts()).pending).toBe(1);
   });
 });
