@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { InstanceWorkers, inThisThread } from '../pipeline/instance-workers.js';
 import { openProject } from '../pipeline/project-context.js';
 import { TaskPool } from '../pipeline/task-pool.js';
+import { InputOrderGate } from '../pipeline/input-order-gate.js';
 import { assertNever } from '../pipeline/outcome.js';
 import { settleAside } from '../pipeline/settle-aside.js';
 import { ProjectStore } from '../store/project-store.js';
@@ -29,8 +30,9 @@ export interface AnonymizeRequest {
   /** Replaces the default burned-in rules. */
   readonly burnedInRules?: readonly BurnedInRule[];
   /**
-   * Files in flight at once. Default 1: inputs that are one instance (same SOP Instance UID) in
-   * different encodings then land on their output in input order, so re-runs are byte-identical.
+   * Files in flight at once (default: the CPUs). Runs are deterministic at any concurrency: new
+   * patients are numbered in input order, and of several inputs that are one instance (same SOP
+   * Instance UID) the first in input order is the output; the others are reported as duplicates.
    */
   readonly concurrency?: number;
   /** Worker threads for the CPU work (default: CPUs, at most `concurrency`; 0: this thread). */
@@ -42,6 +44,8 @@ export interface AnonymizeSummary {
   readonly delivered: number;
   readonly quarantined: number;
   readonly failed: number;
+  /** Inputs that were the same instance as an earlier input (its output stands; nothing else is written). */
+  readonly duplicates: number;
   readonly patients: number;
 }
 
@@ -49,13 +53,12 @@ export interface AnonymizeSummary {
 export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary> {
   // Option conflicts are refused before anything is opened or written.
   resolveProfile(req.options);
-  // With concurrency > 1 files overlap their I/O (reads, fsyncs); pseudonyms are still
-  // assigned one at a time by the store, in the order patients are first met.
-  const concurrency = req.concurrency ?? 1;
+  // Files overlap their I/O (reads, fsyncs) and CPU work; determinism comes from rules, below.
+  const concurrency = req.concurrency ?? availableParallelism();
   const workerCount = Math.min(req.workers ?? availableParallelism(), concurrency);
   // Started first: their threads load the engine while the inputs are listed and the store opened.
   const workers = workerCount > 0 ? new InstanceWorkers(workerCount) : undefined;
-  const counts = { delivered: 0, quarantined: 0, failed: 0 };
+  const counts = { delivered: 0, quarantined: 0, failed: 0, duplicates: 0 };
   const pseudonyms = new Set<string>();
   let files: string[];
   try {
@@ -71,13 +74,29 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
         ...(req.recipes === undefined ? {} : { recipes: req.recipes }),
         ...(req.maxInflatedBytes === undefined ? {} : { maxInflatedBytes: req.maxInflatedBytes }),
       });
-      const calls = { pseudonymFor: (identity: PatientIdentity) => store.pseudonymFor(req.project, identity) };
+      const index = new Map(files.map((f, i) => [f, i]));
+      const gate = new InputOrderGate();
+      const calls = {
+        // New patients are numbered in input order, whatever finishes first.
+        pseudonymFor: async (identity: PatientIdentity, input: string) => {
+          const i = index.get(input) ?? 0;
+          await gate.turn(i);
+          try {
+            return await store.pseudonymFor(req.project, identity);
+          } finally {
+            gate.passed(i);
+          }
+        },
+      };
       const processor = workers ? workers.register(spec, calls) : inThisThread(spec, calls);
+      /** Output path → the inputs that wrote it, in input order. */
+      const writers = new Map<string, number[]>();
       const pool = new TaskPool<string>(concurrency, async (file) => {
-        const outcome = await processor.process(file);
+        const outcome = await processor.process(file).finally(() => gate.passed(index.get(file) ?? 0));
         switch (outcome.kind) {
           case 'delivered':
             pseudonyms.add(outcome.pseudonym);
+            writers.set(outcome.outputPath, [...(writers.get(outcome.outputPath) ?? []), index.get(file) ?? 0].sort((a, b) => a - b));
             break;
           case 'quarantined':
             await settleAside(file, req.quarantine, outcome, req.project, 'copy');
@@ -92,6 +111,16 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
       });
       for (const file of files) pool.push(file);
       await pool.idle();
+      // Several inputs were one instance: whichever wrote last is on disk. The first in input
+      // order is the rule, so it is written again, alone; the others count as duplicates.
+      for (const [outputPath, inputs] of writers) {
+        if (inputs.length < 2) continue;
+        const first = files[inputs[0] ?? 0] as string;
+        const again = await processor.process(first);
+        if (again.kind !== 'delivered' || again.outputPath !== outputPath) throw new Error('an input gave a different outcome when run again');
+        counts.delivered -= inputs.length - 1;
+        counts.duplicates += inputs.length - 1;
+      }
     } finally {
       await store.close();
     }

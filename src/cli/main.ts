@@ -54,7 +54,7 @@ program
   .option('--project <name>', 'project name (default: the prefix without a trailing _ or -; with --config, its only project)')
   .option('--shift-days <n>', 'date shift in days for a new project (default: drawn once and stored)', parseShift)
   .option('--option <name>', `profile option, repeatable: ${[...OPTION_NAMES.keys()].join(', ')}`, collect, [])
-  .option('--concurrency <n>', 'files in flight at once (default 1: deterministic order; more overlaps I/O)', parseConcurrency)
+  .option('--concurrency <n>', 'files in flight at once (default: the CPUs; runs are deterministic at any value)', parseConcurrency)
   .option('--workers <n>', 'worker threads for the CPU work (default: the CPUs, at most --concurrency; 0: the main thread)', parseWorkers)
   .action(async (inputs: string[], flags: AnonymizeFlags) => {
     // Each command loads its own modules: a one-shot run does not pay for the DICOM network stack.
@@ -63,6 +63,7 @@ program
     process.stdout.write(
       `deid-agent anonymize: ${summary.inputs} input(s) settled\n` +
       `  delivered    ${summary.delivered}\n  quarantined  ${summary.quarantined}\n  failed       ${summary.failed}\n` +
+      (summary.duplicates > 0 ? `  duplicates   ${summary.duplicates} (the same instance as an earlier input: the first in input order stands)\n` : '') +
       `  patients     ${summary.patients}\n`,
     );
   });

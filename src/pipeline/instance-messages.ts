@@ -18,7 +18,7 @@ export type ToWorker =
 export type FromWorker =
   | { readonly type: 'outcome'; readonly id: number; readonly outcome: Outcome }
   | { readonly type: 'error'; readonly id: number; readonly error: ThreadError }
-  | { readonly type: 'pseudonymFor'; readonly id: number; readonly project: string; readonly identity: PatientIdentity };
+  | { readonly type: 'pseudonymFor'; readonly id: number; readonly project: string; readonly identity: PatientIdentity; readonly input: string };
 
 export function toThreadError(e: unknown): ThreadError {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;

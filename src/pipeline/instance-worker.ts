@@ -40,7 +40,7 @@ port.on('message', (m: ToWorker) => {
       const secret = m.spec.secrets.uidSecret as Uint8Array;
       const spec = { ...m.spec, secrets: { ...m.spec.secrets, uidSecret: Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength) } };
       contexts.set(name, processingContext(spec, {
-        pseudonymFor: async (identity: PatientIdentity) => (await ask((id) => ({ type: 'pseudonymFor', id, project: name, identity }))) as string,
+        pseudonymFor: async (identity: PatientIdentity, input: string) => (await ask((id) => ({ type: 'pseudonymFor', id, project: name, identity, input }))) as string,
       }));
       break;
     }

@@ -172,7 +172,7 @@ export class InstanceWorkers {
         break;
       }
       case 'pseudonymFor': {
-        const answer = this.projects.get(m.project)?.calls.pseudonymFor(m.identity);
+        const answer = this.projects.get(m.project)?.calls.pseudonymFor(m.identity, m.input);
         void (answer ?? Promise.reject(new Error('unknown project'))).then(
           (pseudonym) => this.send(slot, { type: 'answer', id: m.id, ...(pseudonym === undefined ? {} : { pseudonym }) }),
           (e: unknown) => this.send(slot, { type: 'answer', id: m.id, error: toThreadError(e) }),

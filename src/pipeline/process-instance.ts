@@ -18,8 +18,11 @@ import { TransientError, errorCode, isTransientReadError } from './transient.js'
 
 /** Answers that only the main thread can give, because they touch the store. */
 export interface StoreCalls {
-  /** The project's pseudonym for a patient, durable before it returns. */
-  readonly pseudonymFor: (identity: PatientIdentity) => Promise<string>;
+  /**
+   * The project's pseudonym for a patient, durable before it returns. `input` is the file asking
+   * (a one-shot run hands out new numbers in its input order with it).
+   */
+  readonly pseudonymFor: (identity: PatientIdentity, input: string) => Promise<string>;
 }
 
 export interface ProjectContext extends StoreCalls {
@@ -76,7 +79,7 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
 
   // Durable before any output carries it (store invariant). A store that cannot be written is the
   // moment's fault, not the file's: the file waits.
-  const pseudonym = await ctx.pseudonymFor(patientIdentity(file.dataset)).catch((e: unknown) => {
+  const pseudonym = await ctx.pseudonymFor(patientIdentity(file.dataset), inputPath).catch((e: unknown) => {
     throw new TransientError('the store cannot be written', errorCode(e));
   });
   const result = deidentify(file.dataset, ctx.profile, { pseudonym, ...ctx.secrets });
