@@ -18,7 +18,7 @@ import { safeReason } from './process-instance.js';
 import { settleAside } from './settle-aside.js';
 import { TaskPool } from './task-pool.js';
 import { CStoreForwarder } from '../sinks/cstore-forwarder.js';
-import { forwardLedgerDir } from '../sinks/forward-ledger.js';
+import { ForwardLedger, forwardLedgerDir } from '../sinks/forward-ledger.js';
 import { DeferredBoard, type DeferredSummary, Deferrals } from './deferrals.js';
 import { errorCode, isTransient } from './transient.js';
 
@@ -75,6 +75,7 @@ export class ProjectRunner {
     const processing = ledger ? { ...spec, forwardLedger: ledger } : spec;
     this.processor = this.workers ? this.workers.register(processing, calls) : inThisThread(processing, calls);
     if (p.forward && ledger) {
+      await this.migrateLegacyForwardQueue(new ForwardLedger(ledger));
       this.forwarder = new CStoreForwarder(p.name, p.forward, ledger, this.log);
       this.forwarder.start();
     }
@@ -92,6 +93,22 @@ export class ProjectRunner {
       void this.sweepEmptyFolders().finally(() => { this.sweepingFolders = false; });
     }, every);
     return { recovered: recovered.length };
+  }
+
+  /** Queues what an older store's forward queue still held into the ledger, once. */
+  private async migrateLegacyForwardQueue(ledger: ForwardLedger): Promise<void> {
+    const legacy = this.store.legacyForwardQueue(this.project.name);
+    let queued = 0;
+    for (const { sop, path } of legacy) {
+      // An entry whose output never came to be was a crash window of the old order: its claim
+      // is still in the work area and queues itself again when redone.
+      if (await stat(path).then(() => true, () => false)) {
+        await ledger.enqueue(sop, path);
+        queued += 1;
+      }
+    }
+    await this.store.dropLegacyForwardQueue(this.project.name);
+    if (legacy.length > 0) this.log.info({ project: this.project.name, queued, missing: legacy.length - queued }, 'forward queue moved from the store to the ledger');
   }
 
   /** The folder incoming DICOM associations write into (the work area: claims are renames). */

@@ -8,13 +8,7 @@ import { type ParsedJournal, applyRecord, encodeHeader, parseJournal, replayJour
 import { SecureJsonFile, StoreError } from './secure-json-file.js';
 import { acquireStoreLock } from './store-lock.js';
 import { StoreJournal } from './store-journal.js';
-import { type ForwardEntry, type ProjectState, type StoreData, emptyStore } from './store-schema.js';
-
-/** What one attempt did for one queued instance. */
-export type ForwardOutcome =
-  | { readonly kind: 'sent' }
-  | { readonly kind: 'failed'; readonly reason: string; readonly status: number | null }
-  | { readonly kind: 'retry'; readonly reason: string; readonly delayMs: number };
+import { type ProjectState, type StoreData, emptyStore } from './store-schema.js';
 
 export interface ProjectSetup {
   readonly name: string;
@@ -239,51 +233,20 @@ export class ProjectStore {
     return pseudonym;
   }
 
-  /** Queues an instance for forwarding; on disk before it returns (before the output is written). */
-  async enqueueForward(projectName: string, sopInstanceUid: string, path: string): Promise<void> {
-    const now = new Date().toISOString();
-    this.project(projectName).forwardQueue[sopInstanceUid] = {
-      path, enqueuedAt: now, attempts: 0, nextAttemptAt: now, retryingSince: null, lastError: null, state: 'pending', status: null,
-    };
-    await this.persist();
-  }
-
-  /** Pending instances whose next attempt is due, oldest first. */
-  dueForwards(projectName: string, now: Date, limit: number): Array<[string, ForwardEntry]> {
+  /**
+   * The forward queue of a store written before forwarding moved to a ledger of its own: the
+   * pending instances, for the forwarder to queue there once (see `dropLegacyForwardQueue`).
+   */
+  legacyForwardQueue(projectName: string): Array<{ sop: string; path: string }> {
     return Object.entries(this.project(projectName).forwardQueue)
-      .filter(([, e]) => e.state === 'pending' && Date.parse(e.nextAttemptAt) <= now.getTime())
-      .sort(([, a], [, b]) => a.enqueuedAt.localeCompare(b.enqueuedAt))
-      .slice(0, limit);
+      .filter(([, e]) => e.state === 'pending').map(([sop, e]) => ({ sop, path: e.path }));
   }
 
-  /** Applies the results of one forwarding attempt and persists them together. */
-  async settleForwards(projectName: string, results: ReadonlyArray<{ sop: string; outcome: ForwardOutcome }>): Promise<void> {
+  /** Empties a migrated legacy queue: a whole-snapshot write, once per old store. */
+  async dropLegacyForwardQueue(projectName: string): Promise<void> {
     const project = this.project(projectName);
-    const now = new Date();
-    for (const { sop, outcome } of results) {
-      const entry = project.forwardQueue[sop];
-      if (!entry) continue;
-      switch (outcome.kind) {
-        case 'sent':
-          delete project.forwardQueue[sop];
-          project.stats.forwarded += 1;
-          break;
-        case 'failed':
-          Object.assign(entry, { state: 'failed', lastError: outcome.reason, status: outcome.status, attempts: entry.attempts + 1 });
-          break;
-        case 'retry':
-          Object.assign(entry, {
-            attempts: entry.attempts + 1, lastError: outcome.reason, retryingSince: entry.retryingSince ?? now.toISOString(),
-            nextAttemptAt: new Date(now.getTime() + outcome.delayMs).toISOString(),
-          });
-          break;
-        default: {
-          const never: never = outcome;
-          throw new Error(`unknown forward outcome ${JSON.stringify(never)}`);
-        }
-      }
-    }
-    project.stats.lastActivity = now.toISOString();
+    if (Object.keys(project.forwardQueue).length === 0) return;
+    project.forwardQueue = {};
     await this.persist();
   }
 

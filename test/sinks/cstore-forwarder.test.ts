@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -116,5 +116,36 @@ describe('C-STORE forwarding to dcmtk storescp', () => {
     const syntaxes = readdirSync(scp.dir).map((f) => /\(0002,0010\) UI =(\w+)/.exec(dcmdump(join(scp.dir, f)))?.[1]).sort();
     expect(syntaxes).toEqual(['BigEndianExplicit', 'DeflatedLittleEndianExplicit']);
     await agent.stop();
+  });
+});
+
+describe('a store written before forwarding had its own ledger', () => {
+  it('has its pending queue moved into the ledger at start and forwarded, and emptied from the store', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'deid-legacy-'));
+    const port = await freePort();
+    const scp = new StoreScp(port, join(root, 'received'));
+    cleanup.push(() => scp.stop());
+    await scp.ready();
+    const dirs = writeProjectConfig(join(root, 'p'), { forward: { host: '127.0.0.1', port, calledAET: 'DEST', firstRetryDelayMs: 200, maxRetryDelayMs: 1000 } });
+    // An output of an earlier run, queued in the old store format, plus an entry whose output never came to be.
+    mkdirSync(join(dirs.outbox, 'HOLD_001'), { recursive: true });
+    const output = join(dirs.outbox, 'HOLD_001', 'x.dcm');
+    copyFileSync(join(SAMPLES, 'study-a-ct-1.dcm'), output);
+    const entry = (path: string) => ({ path, enqueuedAt: '2026-01-01T00:00:00.000Z', attempts: 2, nextAttemptAt: '2026-01-01T00:00:00.000Z', retryingSince: null, lastError: null, state: 'pending', status: null });
+    writeFileSync(dirs.store, JSON.stringify({
+      formatVersion: 1,
+      projects: { HOLD: {
+        prefix: 'HOLD_', dateShiftDays: -321, uidSecret: 'ab'.repeat(32), nextIndex: 2, createdAt: '2026-01-01T00:00:00.000Z', patients: {},
+        forwardQueue: { '1.2.3.4': entry(output), '1.2.3.5': entry(join(dirs.outbox, 'never-written.dcm')) },
+      } },
+    }), { mode: 0o600 });
+    const agent = new AgentProcess(dirs);
+    cleanup.push(() => agent.stop('SIGKILL'));
+    await agent.started();
+    await waitFor(() => forwardStatus(dirs.config)?.forwarded === 1, 20_000, 'the migrated instance to be forwarded');
+    expect(readdirSync(scp.dir)).toHaveLength(1);
+    expect(agent.log()).toMatch(/"queued":1,"missing":1.*forward queue moved from the store to the ledger/);
+    expect((await agent.stop()).code).toBe(0);
+    expect((JSON.parse(readFileSync(dirs.store, 'utf8')) as { projects: { HOLD: { forwardQueue?: object } } }).projects.HOLD.forwardQueue).toEqual({});
   });
 });
