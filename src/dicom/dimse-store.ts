@@ -1,10 +1,7 @@
 import dimse from 'dcmjs-dimse';
 import { events, runAssociation } from './dimse-association.js';
-import { asciiValue } from './dataset.js';
-import { readDicomFile } from './read-file.js';
-import { Tags } from './tag.js';
-import { EXPLICIT_BIG, EXPLICIT_LITTLE, IMPLICIT_LITTLE, transferSyntaxFor } from './transfer-syntax.js';
-import { deflateDataset, serializeDataset } from './write.js';
+import { type InstanceInfo, datasetBytes, describeInstance } from './dataset-stream.js';
+import { type StreamableDataset, type StreamingSend, installStreamingSend } from './dimse-stream-send.js';
 
 const { Client, Dataset, Transcoding, requests, constants } = dimse;
 // The library logs associations and errors to the console; the agent's own JSON log says what matters.
@@ -41,41 +38,41 @@ export function classifyStatus(status: number): StoreResult {
   return { kind: 'failed', status, reason: `status ${hex(status)} refused by the destination` };
 }
 
-/** A dataset already encoded by deid-agent's own writer: sent as bytes, never re-encoded by dcmjs. */
-class EncodedDataset extends Dataset {
-  constructor(sopClassUid: string, sopInstanceUid: string, private readonly encodings: ReadonlyMap<string, Buffer>, transferSyntaxUid: string) {
-    super({ SOPClassUID: sopClassUid, SOPInstanceUID: sopInstanceUid }, transferSyntaxUid);
+/**
+ * One instance in one transfer syntax, for dcmjs-dimse's request and presentation context
+ * handling: it carries the two UIDs the library reads, and its bytes are streamed from the file
+ * by our send (dimse-stream-send.ts) when its turn comes, never built whole in memory.
+ */
+class StreamedDataset extends Dataset implements StreamableDataset {
+  constructor(readonly instance: InstanceInfo, transferSyntaxUid: string) {
+    super({ SOPClassUID: instance.sopClassUid, SOPInstanceUID: instance.sopInstanceUid }, transferSyntaxUid);
   }
 
+  streamBytes(): AsyncIterable<Buffer> {
+    return datasetBytes(this.instance, this.getTransferSyntaxUid());
+  }
+
+  /** The library's whole-buffer send must never run for these: the streaming send replaces it. */
   override getDenaturalizedDataset(): Buffer {
-    const bytes = this.encodings.get(this.getTransferSyntaxUid());
-    if (!bytes) throw new Error(`[dicom:dimse] no encoding in ${this.getTransferSyntaxUid()}`);
-    return bytes;
+    throw new Error('[dicom:dimse] a streamed dataset is sent by the streaming send only');
   }
 
-  /** The syntaxes this instance can be sent in: its own first, then the rest in a fixed order. */
-  offered(): string[] {
-    const own = this.getTransferSyntaxUid();
-    return [own, ...[EXPLICIT_LITTLE, IMPLICIT_LITTLE, EXPLICIT_BIG].filter((u) => u !== own && this.encodings.has(u))];
-  }
-
-  /** The same instance in another syntax we produced ourselves, or undefined. */
-  inSyntax(uid: string): EncodedDataset | undefined {
-    if (!this.encodings.has(uid)) return undefined;
-    const copy = new EncodedDataset(this.getElement('SOPClassUID') ?? '', this.getElement('SOPInstanceUID') ?? '', this.encodings, uid);
-    return copy;
+  /** The same instance in another syntax it is offered in, or undefined. */
+  inSyntax(uid: string): StreamedDataset | undefined {
+    return this.instance.offered.includes(uid) ? new StreamedDataset(this.instance, uid) : undefined;
   }
 }
 
-// Switching syntax must not go through dcmjs (it re-encodes every value): an EncodedDataset
-// carries its own encodings; it offers only those, so anything else means no common syntax.
+// Switching syntax must not go through dcmjs (it re-encodes every value): a StreamedDataset is
+// rewritten by our own writer, in the syntaxes it offers only, so anything else means no common
+// syntax. dcmjs-dimse's _sendDimse calls this before the (streaming) send of each message.
 let transcodingPatched = false;
 function patchTranscoding(): void {
   if (transcodingPatched) return;
   transcodingPatched = true;
   const original = Transcoding.transcodeDataset.bind(Transcoding);
   (Transcoding as unknown as { transcodeDataset: typeof original }).transcodeDataset = (dataset, uid, opts) => {
-    if (dataset instanceof EncodedDataset) {
+    if (dataset instanceof StreamedDataset) {
       const other = dataset.inSyntax(uid);
       if (!other) throw new Error(`[dicom:dimse] cannot transcode to ${uid}`);
       return other;
@@ -84,55 +81,38 @@ function patchTranscoding(): void {
   };
 }
 
-const NATIVE = [EXPLICIT_LITTLE, IMPLICIT_LITTLE, EXPLICIT_BIG];
-
-/**
- * Prepares a Part 10 file for sending: its dataset bytes in its own transfer syntax (deflated
- * again when it was deflated) and, for uncompressed data, in the native syntaxes too (headers
- * rewritten, binary values byte-swapped where the order changes). Compressed data is offered
- * only as it is: without a codec we do not decode. The file is held in memory while it is sent.
- */
-async function encodedInstance(path: string): Promise<EncodedDataset> {
-  const file = await readDicomFile(path, { inMemory: true });
-  const encode = (uid: string): Buffer => {
-    const ts = transferSyntaxFor(uid);
-    const bytes = Buffer.concat(serializeDataset(file.dataset, ts, file.encoding).map((c) => {
-      if (Buffer.isBuffer(c)) return c;
-      throw new Error('[dicom:dimse] an in-memory dataset has no streamed ranges');
-    }));
-    return ts.deflated ? deflateDataset(bytes) : bytes;
-  };
-  const own = file.transferSyntax.uid;
-  const encodings = new Map<string, Buffer>([[own, encode(own)]]);
-  if (NATIVE.includes(own) || file.transferSyntax.deflated) for (const uid of NATIVE) if (!encodings.has(uid)) encodings.set(uid, encode(uid));
-  const sopClass = asciiValue(file.dataset, Tags.SOPClassUID) ?? '';
-  const sopInstance = asciiValue(file.dataset, Tags.SOPInstanceUID) ?? '';
-  return new EncodedDataset(sopClass, sopInstance, encodings, own);
+/** A file that cannot be read: a file system error is not the instance's fault; only an unreadable file is final. */
+function unreadable(e: unknown): StoreResult {
+  // A file not there yet (queued just before its output is renamed into place), EMFILE, EIO.
+  const code = (e as NodeJS.ErrnoException).code;
+  return code
+    ? { kind: 'retry', reason: `cannot read the de-identified file yet (${code})` }
+    : { kind: 'failed', status: null, reason: `cannot read the de-identified file (${(e as Error).name})` };
 }
 
 /**
- * Sends Part 10 files to a Storage SCP over one association; resolves with a result per path.
- * Connection refused, association rejected or aborted, and timeouts give `retry` for every
- * instance not yet answered; an instance the destination accepts no syntax for is `failed`.
+ * Sends Part 10 files to a Storage SCP; resolves with a result per path. Only each file's header
+ * is read before its association opens; instances then go one after another, each read from its
+ * file and streamed in PDVs of the negotiated size when its turn comes, so memory stays bounded
+ * whatever the batch and instance sizes. Connection refused, association rejected or aborted,
+ * a connection lost mid-transfer and timeouts give `retry` for every instance not yet answered;
+ * an instance the destination accepts no syntax for is `failed`.
  */
 export async function storeFiles(target: StoreTarget, paths: readonly string[]): Promise<Map<string, StoreResult>> {
   patchTranscoding();
   const results = new Map<string, StoreResult>();
   // dcmjs-dimse sends each request on the first accepted context of its SOP class, so every
   // association carries instances offering the same syntaxes: one association per group.
-  const groups = new Map<string, Array<[string, EncodedDataset]>>();
+  const groups = new Map<string, InstanceInfo[]>();
   for (const path of paths) {
     try {
-      const dataset = await encodedInstance(path);
-      const key = dataset.offered().join(' ');
-      groups.set(key, [...(groups.get(key) ?? []), [path, dataset]]);
+      const info = await describeInstance(path);
+      const key = info.offered.join(' ');
+      const group = groups.get(key);
+      if (group) group.push(info);
+      else groups.set(key, [info]);
     } catch (e) {
-      // A file system error is not the instance's fault: a file not there yet (queued just before
-      // its output is renamed into place), EMFILE, EIO. Only an unreadable file is final.
-      const code = (e as NodeJS.ErrnoException).code;
-      results.set(path, code
-        ? { kind: 'retry', reason: `cannot read the de-identified file yet (${code})` }
-        : { kind: 'failed', status: null, reason: `cannot read the de-identified file (${(e as Error).name})` });
+      results.set(path, unreadable(e));
     }
   }
   for (const group of groups.values()) {
@@ -141,32 +121,47 @@ export async function storeFiles(target: StoreTarget, paths: readonly string[]):
   return results;
 }
 
-async function storeGroup(target: StoreTarget, group: ReadonlyArray<[string, EncodedDataset]>): Promise<Map<string, StoreResult>> {
+async function storeGroup(target: StoreTarget, group: readonly InstanceInfo[]): Promise<Map<string, StoreResult>> {
   const results = new Map<string, StoreResult>();
   const client = new Client();
-  const pending: string[] = [];
-  for (const [path, dataset] of group) {
+  for (const info of group) {
+    const dataset = new StreamedDataset(info, info.ownSyntax);
     const request = new requests.CStoreRequest(dataset);
-    const others = dataset.offered().filter((uid) => uid !== dataset.getTransferSyntaxUid());
+    const others = info.offered.filter((uid) => uid !== info.ownSyntax);
     if (others.length > 0) request.setAdditionalTransferSyntaxes(others);
     events(request).on('response', (response: { getStatus(): number }) => {
       const status = response.getStatus();
       if (status === constants.Status.Pending) return;
-      results.set(path, classifyStatus(status));
+      results.set(info.path, classifyStatus(status));
     });
     client.addRequest(request);
-    pending.push(path);
   }
 
-  const { accepted, failure } = await runAssociation(client, target, {
+  let sender: StreamingSend | undefined;
+  const { accepted, released, failure } = await runAssociation(client, target, {
     connectTimeout: target.connectTimeoutMs ?? 10_000,
     associationTimeout: target.associationTimeoutMs ?? 60_000,
     pduTimeout: target.associationTimeoutMs ?? 60_000,
     ...(target.tls ? { securityOptions: target.tls } : {}),
+  }, (c) => {
+    sender = installStreamingSend(c, {
+      readError: (dataset, error, sentSome) => {
+        if (!(dataset instanceof StreamedDataset)) return;
+        // Part of it went out, so the file was readable: whatever stopped it is not final.
+        results.set(dataset.instance.path, sentSome
+          ? { kind: 'retry', reason: `cannot read the de-identified file while sending (${(error as NodeJS.ErrnoException).code ?? (error as Error).name})` }
+          : unreadable(error));
+      },
+    });
   });
-  for (const path of pending) {
+  // The association may end mid-send (peer gone): wait until the send has closed its file.
+  await sender?.close();
+  for (const { path } of group) {
     if (results.has(path)) continue;
-    if (accepted && failure === undefined) {
+    // Only an association that ended in an orderly release went through every request: an
+    // instance with no answer then had no accepted syntax. An association that ended otherwise
+    // (aborted, connection dropped mid-transfer) leaves the unanswered ones to another try.
+    if (accepted && released && failure === undefined) {
       results.set(path, { kind: 'failed', status: null, reason: 'the destination accepts none of the offered transfer syntaxes for this SOP class (compressed data is not decompressed)' });
     } else {
       results.set(path, { kind: 'retry', reason: failure ?? 'association closed before a response' });
