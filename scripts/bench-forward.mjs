@@ -139,6 +139,7 @@ if (result.kind !== 'stored') { console.error(JSON.stringify(result)); process.e
       }
     }
   }
+  const summary = {};
   console.log(`forwarding one ${(bytes / MiB).toFixed(0)} MiB instance (explicit VR little endian) to storescp (${store ? 'storing, +B' : '--ignore'}, max PDU ${pdu}); ${rounds} round(s), best shown`);
   console.log(['sender'.padEnd(12), 'seconds'.padStart(8), 'MB/s'.padStart(8), 'peak RSS MB'.padStart(12)].join(' '));
   for (const [name, rs] of Object.entries(runs)) {
@@ -146,7 +147,10 @@ if (result.kind !== 'stored') { console.error(JSON.stringify(result)); process.e
     const best = rs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
     const peak = Math.max(...rs.map((x) => x.rssKiB));
     console.log([name.padEnd(12), best.seconds.toFixed(2).padStart(8), (bytes / 1e6 / best.seconds).toFixed(0).padStart(8), (peak * 1024 / 1e6).toFixed(0).padStart(12)].join(' '));
+    summary[name] = { seconds: +best.seconds.toFixed(2), mbPerSecond: +(bytes / 1e6 / best.seconds).toFixed(0), peakRssMB: +(peak * 1024 / 1e6).toFixed(0) };
   }
+  // For npm run bench, which runs this script and keeps its figures.
+  if (process.argv.includes('--json')) console.log(`BENCH-JSON ${JSON.stringify({ mib: +(bytes / MiB).toFixed(0), ...summary })}`);
 } finally {
   if (scp && scp.exitCode === null) scp.kill('SIGTERM');
   rmSync(work, { recursive: true, force: true });

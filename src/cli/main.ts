@@ -54,8 +54,8 @@ program
   .option('--project <name>', 'project name (default: the prefix without a trailing _ or -; with --config, its only project)')
   .option('--shift-days <n>', 'date shift in days for a new project (default: drawn once and stored)', parseShift)
   .option('--option <name>', `profile option, repeatable: ${[...OPTION_NAMES.keys()].join(', ')}`, collect, [])
-  .option('--concurrency <n>', 'files in flight at once (default: the CPUs; runs are deterministic at any value)', parseConcurrency)
-  .option('--workers <n>', 'worker threads for the CPU work (default: the CPUs, at most --concurrency; 0: the main thread)', parseWorkers)
+  .option('--concurrency <n>', 'files in flight at once (default: 8 per CPU; runs are deterministic at any value)', parseConcurrency)
+  .option('--workers <n>', 'worker threads for the CPU work (default: CPUs - 1, at least 1, at most --concurrency; 0: the main thread)', parseWorkers)
   .action(async (inputs: string[], flags: AnonymizeFlags) => {
     // Each command loads its own modules: a one-shot run does not pay for the DICOM network stack.
     const [{ anonymize }, { anonymizeRequest }] = await Promise.all([import('./anonymize.js'), import('./anonymize-request.js')]);

@@ -1,3 +1,4 @@
+import { kernelCopyAvailable } from '../fs/kernel-copy.js';
 import { type FileHandle, open } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 import { readExactly } from '../fs/file-io.js';
@@ -43,7 +44,8 @@ export interface ReadOptions {
   /**
    * Files up to this size are read with one read and kept as `bytes` (pixel data stays a range
    * into them): a small file then costs one read, not a header read and a pixel read. Larger
-   * files are read up to their pixel data only. Default 1 MiB; 0 streams every file.
+   * files are read up to their pixel data only. Default: 0 where the kernel copies (the pixel
+   * data then never passes through user space: half the CPU of a 0.5 MB file), else 1 MiB.
    */
   readonly holdWholeBelow?: number;
   /**
@@ -55,7 +57,7 @@ export interface ReadOptions {
 
 export const DEFAULT_MAX_INFLATED = 256 * 1024 * 1024;
 
-const HOLD_WHOLE_BELOW = 1024 * 1024;
+const HOLD_WHOLE_BELOW = kernelCopyAvailable ? 0 : 1024 * 1024;
 
 export async function readDicomFile(path: string, options: ReadOptions = {}): Promise<DicomFile> {
   const fh = await open(path, 'r');

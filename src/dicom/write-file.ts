@@ -20,6 +20,9 @@ export interface Part10Output {
   readonly tmpDir?: string;
 }
 
+/** Ranges from this size on are copied in the kernel when nothing rewrites them on the way. */
+const IN_KERNEL_FROM = 64 * 1024;
+
 /**
  * Writes the serialized chunks in order. Bytes and small ranges are gathered into one writev;
  * a range larger than a copy chunk (the pixel data of a big file) is copied chunk by chunk from
@@ -46,7 +49,9 @@ async function writeChunks(out: FileHandle, chunks: readonly Chunk[], o: Part10O
       } else {
         source ??= await open(o.sourcePath, 'r');
         const transform = transformRange(c);
-        if (c.length <= COPY_CHUNK) {
+        // Small ranges, and ranges to transform, are read (pixel data of a small file goes by
+        // the kernel: copy_file_range costs a syscall, a user-space copy two and page faults).
+        if (c.length <= IN_KERNEL_FROM || (transform && c.length <= COPY_CHUNK)) {
           const range = Buffer.allocUnsafe(c.length);
           await readExactly(source, range, c.length, c.offset);
           transform?.(range);

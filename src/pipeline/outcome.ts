@@ -2,14 +2,14 @@ import type { Finding } from '../detect/detector.js';
 
 /**
  * How one input ended. Every input gets exactly one. Reasons never carry input values.
- * `sourceStudyUid` (the input's original Study Instance UID, when it could be read) stays in
+ * `sourceStudyUid` and `sourceInstanceUid` (the input's original UIDs, when they could be read) stay in
  * memory: it lets a PACS retrieval count its studies' outcomes, and is never logged or written.
  */
 export type Outcome = (
   | { readonly kind: 'delivered'; readonly outputPath: string; readonly pseudonym: string }
   | { readonly kind: 'quarantined'; readonly reason: string; readonly findings: readonly Finding[] }
   | { readonly kind: 'failed'; readonly reason: string }
-) & { readonly sourceStudyUid?: string };
+) & { readonly sourceStudyUid?: string; readonly sourceInstanceUid?: string };
 
 export function assertNever(x: never): never {
   throw new Error(`unexpected value ${JSON.stringify(x)}`);

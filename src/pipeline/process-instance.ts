@@ -64,17 +64,18 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   }
   const uids = instanceUids(file.dataset);
   if ('missing' in uids) return { kind: 'failed', reason: `missing or invalid required UID ${formatTag(uids.missing)}` };
-  const sourceStudyUid = uids.studyInstanceUid;
+  // In memory only (see Outcome): a retrieval counts its studies' instances with them.
+  const source = { sourceStudyUid: uids.studyInstanceUid, sourceInstanceUid: uids.sopInstanceUid };
 
   const findings = await runDetectors(ctx.detectors, file.dataset);
   if (findings.length > 0) {
-    return { kind: 'quarantined', reason: findings.map((f) => f.rule).join(', '), findings, sourceStudyUid };
+    return { kind: 'quarantined', reason: findings.map((f) => f.rule).join(', '), findings, ...source };
   }
 
   const overlays = embeddedOverlayPlan(file.dataset, file.encoding);
   if (overlays.kind === 'refuse') {
     const finding = { detector: 'pixel-bits', rule: 'embedded-overlay', reason: overlays.reason };
-    return { kind: 'quarantined', reason: finding.rule, findings: [finding], sourceStudyUid };
+    return { kind: 'quarantined', reason: finding.rule, findings: [finding], ...source };
   }
 
   // Durable before any output carries it (store invariant). A store that cannot be written is the
@@ -85,7 +86,7 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   const result = deidentify(file.dataset, ctx.profile, { pseudonym, ...ctx.secrets });
   const dataset = overlays.kind === 'mask' ? withPixelMask(result.dataset, overlays.mask) : result.dataset;
   const out = instanceUids(dataset);
-  if ('missing' in out) return { kind: 'failed', reason: `de-identified instance lacks ${formatTag(out.missing)}`, sourceStudyUid };
+  if ('missing' in out) return { kind: 'failed', reason: `de-identified instance lacks ${formatTag(out.missing)}`, ...source };
 
   const outputPath = join(ctx.outbox, pseudonym, out.studyInstanceUid, out.seriesInstanceUid, `${out.sopInstanceUid}.dcm`);
   try {
@@ -98,7 +99,7 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   } catch (e) {
     // A system error is the destination's state (full, read-only, failing): the file waits for it.
     if (typeof (e as NodeJS.ErrnoException).code === 'string') throw new TransientError('cannot write the output', errorCode(e));
-    return { kind: 'failed', reason: safeReason('cannot write the output', e), sourceStudyUid };
+    return { kind: 'failed', reason: safeReason('cannot write the output', e), ...source };
   }
   // Queued only now that the output is complete and durable: a sender never meets a missing or
   // partial file. A crash before this line redoes the claim, which rewrites and queues the output.
@@ -107,5 +108,5 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
       throw new TransientError('cannot queue the output for forwarding', errorCode(e));
     });
   }
-  return { kind: 'delivered', outputPath, pseudonym, sourceStudyUid };
+  return { kind: 'delivered', outputPath, pseudonym, ...source };
 }

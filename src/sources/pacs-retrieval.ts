@@ -97,12 +97,16 @@ export class PacsRetrieval {
   private stopped = false;
   /** Set when the schedule fires; the next pass (maybe after one in progress) runs everything waiting. */
   private scheduleDue = false;
-  private readonly settledByStudy = new Map<string, { delivered: number; quarantined: number; failed: number }>();
+  /**
+   * Per study being retrieved, how each of its instances (by original SOP Instance UID) settled:
+   * an instance settled twice (a claim left by a stopped run, and its new copy) counts once.
+   */
+  private readonly settledByStudy = new Map<string, Map<string, Outcome['kind']>>();
 
   constructor(private readonly o: RetrievalOptions, onSettled: SettledFeed, private readonly log: Logger) {
     onSettled((outcome) => {
-      const counts = outcome.sourceStudyUid ? this.settledByStudy.get(outcome.sourceStudyUid) : undefined;
-      if (counts) counts[outcome.kind]++;
+      const settled = outcome.sourceStudyUid ? this.settledByStudy.get(outcome.sourceStudyUid) : undefined;
+      settled?.set(outcome.sourceInstanceUid ?? `unknown-${settled.size}`, outcome.kind);
     });
   }
 
@@ -212,7 +216,7 @@ export class PacsRetrieval {
     const counts = { delivered: 0, quarantined: 0, failed: 0 };
     let error: string | undefined;
     for (const study of studies) {
-      const settled = { delivered: 0, quarantined: 0, failed: 0 };
+      const settled = new Map<string, Outcome['kind']>();
       this.settledByStudy.set(study, settled);
       try {
         // Config validation requires a destination of the project's own for C-MOVE.
@@ -224,15 +228,13 @@ export class PacsRetrieval {
         if (r.failed > 0 || (r.status !== 0 && (r.status & 0xf000) !== 0xb000)) error = `C-${this.o.method.toUpperCase()} status 0x${r.status.toString(16)}, ${r.failed} sub-operation(s) failed`;
         // Every instance received is settled by the pipeline; wait for that before reporting.
         const end = Date.now() + (this.o.settleTimeoutMs ?? 600_000);
-        while (settled.delivered + settled.quarantined + settled.failed < r.completed + r.warnings && Date.now() < end && !this.stopped) {
+        while (settled.size < r.completed + r.warnings && Date.now() < end && !this.stopped) {
           await new Promise((res) => setTimeout(res, 100));
         }
       } finally {
         this.settledByStudy.delete(study);
       }
-      counts.delivered += settled.delivered;
-      counts.quarantined += settled.quarantined;
-      counts.failed += settled.failed;
+      for (const kind of settled.values()) counts[kind] += 1;
       if (this.stopped) break;
     }
     return { accession, found: true, studies: studies.length, received, ...counts, ...(error ? { error } : {}) };

@@ -1,3 +1,4 @@
+import { kernelCopyAvailable } from '../../src/fs/kernel-copy.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,9 +72,11 @@ describe('streamed pixel data', () => {
     const pixels = f.dataset.find((e) => e.tag === Tags.PixelData);
     expect(pixels?.kind).toBe('bulk');
     expect(f.bytes).toBeUndefined();
-    const small = await readDicomFile(mr);
+    const small = await readDicomFile(mr, { holdWholeBelow: statSync(mr).size });
     expect(small.bytes?.length).toBe(statSync(mr).size);
     expect(small.dataset.find((e) => e.tag === Tags.PixelData)?.kind).toBe('bulk');
+    // By default, where the kernel copies, even a small file's pixel data stays in the file.
+    expect((await readDicomFile(mr)).bytes === undefined).toBe(kernelCopyAvailable);
     const buffered = await readDicomFile(join(PYDICOM_TEST_FILES, 'MR_small.dcm'), { inMemory: true });
     expect(buffered.dataset.find((e) => e.tag === Tags.PixelData)?.kind).toBe('value');
   });
