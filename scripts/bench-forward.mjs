@@ -110,7 +110,7 @@ try {
   const bytes = writeInstance(file, sizeMiB);
   const port = await freePort();
   mkdirSync(scpDir);
-  scp = spawn('storescp', ['-aet', 'DEST', '-pdu', String(pdu), ...(store ? ['+B', '-od', scpDir] : ['--ignore']), String(port)], { stdio: 'ignore' });
+  scp = spawn('storescp', ['-aet', 'DEST', '-pdu', String(pdu), ...(store ? ['+B', '-od', scpDir] : ['--ignore']), String(port)], { stdio: 'ignore', env: { ...process.env, TCP_NODELAY: '1' } });
   await waitForPort(port);
 
   const sender = join(work, 'send.mjs');

@@ -60,7 +60,7 @@ export const projectConfigSchema = z.object({
   maxInflatedMiB: z.number().int().min(1).max(4096).optional(),
   /** Replaces the default burned-in rules when given. */
   burnedInRules: z.array(burnedInRuleSchema).optional(),
-  /** Files in flight at once (default: the number of CPUs). */
+  /** Files in flight at once (default: 8 per CPU). */
   concurrency: z.number().int().min(1).max(64).optional(),
   /** The agent's work area; must be on the inbox's file system (claims are renames). */
   work: z.string().min(1).optional(),

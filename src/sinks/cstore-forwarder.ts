@@ -71,13 +71,18 @@ export class CStoreForwarder {
     }
   }
 
-  /** One batch: the due instances over one association. */
+  /** Batches back to back while instances are due and going out; the tick resumes after. */
   private async drain(): Promise<void> {
+    while (!this.stopped && (await this.drainBatch())) { /* next batch at once */ }
+  }
+
+  /** One batch: the due instances over one association. True when a full batch went out. */
+  private async drainBatch(): Promise<boolean> {
     const now = Date.now();
     const state = (this.state ??= await this.ledger.readState());
-    if (state.nextAttemptAt !== null && Date.parse(state.nextAttemptAt) > now) return;
+    if (state.nextAttemptAt !== null && Date.parse(state.nextAttemptAt) > now) return false;
     const due = await this.ledger.due(this.config.batchSize, now);
-    if (due.length === 0) return;
+    if (due.length === 0) return false;
     const results = await storeFiles({
       host: this.config.host, port: this.config.port, calledAET: this.config.calledAET, callingAET: this.config.callingAET,
       ...(this.config.tls ? { tls: this.config.tls } : {}),
@@ -87,7 +92,7 @@ export class CStoreForwarder {
     const firstProblem = outcomes.find((o) => o.result.kind !== 'stored')?.result;
     if (outcomes.every((o) => o.result.kind === 'retry')) {
       await this.destinationUnreachable(due, firstProblem && 'reason' in firstProblem ? firstProblem.reason : 'no result', now);
-      return;
+      return false;
     }
     let sent = 0;
     let retry = 0;
@@ -114,6 +119,7 @@ export class CStoreForwarder {
       project: this.project, destination: this.destination, sent, retry, failed,
       ...(firstProblem && 'reason' in firstProblem ? { reason: firstProblem.reason } : {}),
     }, 'forwarded');
+    return sent === outcomes.length && due.length === this.config.batchSize;
   }
 
   /**

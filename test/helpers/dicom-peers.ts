@@ -35,7 +35,9 @@ class PeerProcess {
   private readonly exited: Promise<void>;
 
   constructor(command: string, args: readonly string[], readonly port: number) {
-    this.child = spawn(command, [...args], { stdio: 'ignore' });
+    // dcmtk leaves Nagle's algorithm on unless TCP_NODELAY is set: every answer would then wait
+    // for a delayed ACK (~40 ms a message).
+    this.child = spawn(command, [...args], { stdio: 'ignore', env: { ...process.env, TCP_NODELAY: '1' } });
     this.exited = new Promise((r) => this.child.on('exit', () => r()));
   }
 
