@@ -87,6 +87,9 @@ export async function expandZip(zipPath: string, staging: string, limits: ZipLim
   } catch (e) {
     await rm(staging, { recursive: true, force: true });
     if (e instanceof ZipRefused) throw e;
+    // A system error (ENOSPC writing an entry, EIO reading the archive) is the moment's, not the
+    // archive's: it goes up as it is, and the archive waits (see pipeline/transient.ts).
+    if (typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).syscall !== undefined) throw e;
     // yauzl's messages quote entry names, which may hold patient names: keep only their gist.
     const gist = (e as Error).message.replace(/"[^"]*"|: .*$/g, '').trim();
     throw new ZipRefused(gist.includes('invalid') || gist.includes('absolute') || gist.includes('relative') ? `an entry escapes the archive (${gist})` : `bad archive (${gist})`);
