@@ -1,18 +1,21 @@
 import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /**
  * Regular files under the given paths, recursing into folders, in a stable order (so pseudonym
- * indexes are assigned the same way on every run). Symbolic links are not followed.
+ * indexes are assigned the same way on every run). Symbolic links are not followed. A file named
+ * twice (a folder and a file in it) is one input, at its first place.
  */
 export async function collectInputs(paths: readonly string[]): Promise<string[]> {
   const files: string[] = [];
+  const seen = new Set<string>();
   const visit = async (p: string): Promise<void> => {
     const st = await lstat(p);
     if (st.isDirectory()) {
       const entries = (await readdir(p)).sort();
       for (const name of entries) await visit(join(p, name));
-    } else if (st.isFile()) {
+    } else if (st.isFile() && !seen.has(resolve(p))) {
+      seen.add(resolve(p));
       files.push(p);
     }
   };

@@ -54,7 +54,7 @@ export async function projectStatuses(configFile: string): Promise<ProjectStatus
     const stats = state?.stats;
     let forward: ProjectStatus['forward'];
     if (p.forward) {
-      const ledger = new ForwardLedger(forwardLedgerDir(p.outbox));
+      const ledger = new ForwardLedger(forwardLedgerDir(p.outbox, p.name));
       const [destination, counts] = await Promise.all([ledger.readState(), ledger.counts()]);
       forward = {
         destination: `${p.forward.calledAET}@${p.forward.host}:${p.forward.port}`, forwarded: destination.forwarded,

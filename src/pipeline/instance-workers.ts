@@ -32,6 +32,8 @@ function workerScript(): string {
 }
 
 interface Job {
+  /** Dispatch order: suspects run again in it (a one-shot run's files wait for earlier ones). */
+  readonly seq: number;
   readonly project: string;
   readonly path: string;
   readonly resolve: (o: Outcome) => void;
@@ -105,7 +107,7 @@ export class InstanceWorkers {
     const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = this.nextId++;
     return new Promise<Outcome>((resolvePromise, reject) => {
-      slot.pending.set(id, { project, path, resolve: resolvePromise, reject });
+      slot.pending.set(id, { seq: id, project, path, resolve: resolvePromise, reject });
       this.send(slot, { type: 'process', id, project, path });
     });
   }
@@ -148,6 +150,9 @@ export class InstanceWorkers {
         for (const job of jobs) job.reject(fromThreadError(error, 'instance worker stopped'));
       } else {
         this.suspects.push(...jobs);
+        // Oldest first, across workers that died at different times: a later file may be
+        // waiting (anonymize's input-order gate) for an earlier one to pass.
+        this.suspects.sort((a, b) => a.seq - b.seq);
         void this.runSuspects();
       }
       if (this.closing || isolated) return;

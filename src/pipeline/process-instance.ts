@@ -13,7 +13,7 @@ import { type PatientIdentity, patientIdentity } from '../deid/patient-identity.
 import type { Profile } from '../deid/profile.js';
 import type { ProjectSecrets } from '../store/project-store.js';
 import type { Outcome } from './outcome.js';
-import { ForwardLedger } from '../sinks/forward-ledger.js';
+import { type ForwardLedger, isQueueableUid } from '../sinks/forward-ledger.js';
 import { TransientError, errorCode, isTransientReadError } from './transient.js';
 
 /** Answers that only the main thread can give, because they touch the store. */
@@ -89,6 +89,11 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   if ('missing' in out) return { kind: 'failed', reason: `de-identified instance lacks ${formatTag(out.missing)}`, ...source };
 
   const outputPath = join(ctx.outbox, pseudonym, out.studyInstanceUid, out.seriesInstanceUid, `${out.sopInstanceUid}.dcm`);
+  // Refused before anything is written: an output that could not be queued would be delivered
+  // and failed at once (a kept over-long UID, under retain-uids).
+  if (ctx.forwardLedger && !isQueueableUid(out.sopInstanceUid)) {
+    return { kind: 'failed', reason: 'the SOP Instance UID is not a valid UID (more than 64 characters): it cannot be forwarded', ...source };
+  }
   try {
     await writePart10File(outputPath, {
       meta: buildFileMeta(out.sopClassUid, out.sopInstanceUid, file.transferSyntax.uid),
@@ -105,7 +110,8 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   // partial file. A crash before this line redoes the claim, which rewrites and queues the output.
   if (ctx.forwardLedger) {
     await ctx.forwardLedger.enqueue(out.sopInstanceUid, outputPath).catch((e: unknown) => {
-      throw new TransientError('cannot queue the output for forwarding', errorCode(e));
+      // Only a system error can get here (the UID was checked): the ledger's disk, which waits.
+      throw typeof (e as NodeJS.ErrnoException).code === 'string' ? new TransientError('cannot queue the output for forwarding', errorCode(e)) : e;
     });
   }
   return { kind: 'delivered', outputPath, pseudonym, ...source };

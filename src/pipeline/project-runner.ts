@@ -45,6 +45,11 @@ export class ProjectRunner {
   private sweepingFolders = false;
   private forwarder: CStoreForwarder | undefined;
   private readonly deferrals = new Deferrals();
+  /** Until when a transient error pauses this project's processing (ms since the epoch). */
+  private pausedUntil = 0;
+  private readonly held: Job[] = [];
+  private resumeTimer: NodeJS.Timeout | undefined;
+  private lastDeferralWarning = 0;
   private readonly board: DeferredBoard;
 
   /** `workers`: the agent's instance worker threads; without them instances are processed in this thread. */
@@ -72,7 +77,7 @@ export class ProjectRunner {
     const spec = await openProject(this.store, { ...p, options: parseOptionNames(p.options ?? []), recipes: parseRecipes(p.rules ?? []),
       ...(p.maxInflatedMiB === undefined ? {} : { maxInflatedBytes: p.maxInflatedMiB * 1024 * 1024 }) });
     const calls = { pseudonymFor: (identity: PatientIdentity) => this.store.pseudonymFor(p.name, identity) };
-    const ledger = p.forward ? forwardLedgerDir(p.outbox) : undefined;
+    const ledger = p.forward ? forwardLedgerDir(p.outbox, p.name) : undefined;
     const processing = ledger ? { ...spec, forwardLedger: ledger } : spec;
     this.processor = this.workers ? this.workers.register(processing, calls) : inThisThread(processing, calls);
     if (p.forward && ledger) {
@@ -100,7 +105,8 @@ export class ProjectRunner {
   private async migrateLegacyForwardQueue(ledger: ForwardLedger): Promise<void> {
     const legacy = this.store.legacyForwardQueue(this.project.name);
     let queued = 0;
-    for (const { sop, path } of legacy) {
+    for (const { sop, path, pending } of legacy) {
+      if (!pending) continue; // refused for good already; counted in the log line below
       // An entry whose output never came to be was a crash window of the old order: its claim
       // is still in the work area and queues itself again when redone.
       if (await stat(path).then(() => true, () => false)) {
@@ -109,7 +115,10 @@ export class ProjectRunner {
       }
     }
     await this.store.dropLegacyForwardQueue(this.project.name);
-    if (legacy.length > 0) this.log.info({ project: this.project.name, queued, missing: legacy.length - queued }, 'forward queue moved from the store to the ledger');
+    const refused = legacy.filter((e) => !e.pending).length;
+    if (legacy.length > 0) {
+      this.log.info({ project: this.project.name, queued, missing: legacy.length - refused - queued, refusedDropped: refused }, 'forward queue moved from the store to the ledger');
+    }
   }
 
   /** The folder incoming DICOM associations write into (the work area: claims are renames). */
@@ -129,14 +138,29 @@ export class ProjectRunner {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const t of this.retryTimers) clearTimeout(t);
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.watcher?.close();
     await this.pool.stop();
     await this.forwarder?.stop();
+    // Claims still deferred stay in the work area and are retried at the next start; while the
+    // agent is down, status should not say they are being retried.
+    this.board.show(undefined);
     await this.board.flushed();
   }
 
   private async runJob(job: Job): Promise<void> {
+    // Paused by a transient error: the job waits with the others for one timer, unclaimed if it
+    // is still in the inbox, so a full disk costs neither a claim nor a retry per file.
+    if (Date.now() < this.pausedUntil) {
+      this.held.push(job);
+      this.resumeTimer ??= setTimeout(() => {
+        this.resumeTimer = undefined;
+        if (this.stopping) return;
+        for (const j of this.held.splice(0)) this.pool.push(j);
+      }, this.pausedUntil - Date.now());
+      return;
+    }
     let claimed: string;
     if ('inbox' in job) {
       const c = await this.workArea.claim(job.inbox).catch((e: unknown) => {
@@ -163,9 +187,16 @@ export class ProjectRunner {
       if (isTransient(e)) {
         // A full disk, a store that cannot be written: the claim stays and is tried again.
         const delayMs = this.deferrals.deferred(claimed, errorCode(e));
-        this.log.warn({ project: this.project.name, claim: basename(claimed), code: errorCode(e), retryInMs: delayMs }, 'deferred; will retry');
+        this.pausedUntil = Math.max(this.pausedUntil, Date.now() + delayMs);
+        // One warning per 10 s at most (a full disk meets every file), the rest at debug level.
+        const now = Date.now();
+        const loud = now - this.lastDeferralWarning >= 10_000;
+        if (loud) this.lastDeferralWarning = now;
+        this.log[loud ? 'warn' : 'debug']({
+          project: this.project.name, claim: basename(claimed), code: errorCode(e), retryInMs: delayMs, deferred: this.deferrals.summary()?.count ?? 1,
+        }, 'deferred; will retry');
         this.board.show(this.deferrals.summary());
-        this.later(delayMs, { claimed });
+        this.runJob({ claimed }).catch(() => undefined); // held until the pause ends
         return;
       }
       if (this.deferrals.settled(claimed)) this.board.show(this.deferrals.summary());
@@ -194,6 +225,12 @@ export class ProjectRunner {
     if (st.isSymbolicLink()) {
       this.store.record(this.project.name, 'received');
       await this.settle(claimed, { kind: 'failed', reason: 'symbolic link: not followed' });
+      return;
+    }
+    if (!st.isFile()) {
+      // A socket, FIFO or device dropped in the inbox: never opened (a FIFO's open blocks).
+      this.store.record(this.project.name, 'received');
+      await this.settle(claimed, { kind: 'failed', reason: 'not a regular file (socket, FIFO or device): not read' });
       return;
     }
     if (await isZip(claimed)) {

@@ -37,14 +37,15 @@ async function moveInto(from: string, to: string, tmpDir: string): Promise<void>
  * why. The same input settled twice lands on the same name. The sidecar is written first, so a
  * crash in between leaves the input to be settled again, never a file without its reason.
  * Mode 0600: these are originals, full of PHI. A symbolic link is moved as the link itself,
- * never followed.
+ * never followed; so is anything else that is not a regular file (a socket, a FIFO: reading one
+ * could block for ever), under a random name.
  */
 export async function settleAside(inputPath: string, dir: string, outcome: Exclude<Outcome, { kind: 'delivered' }>, project: string, mode: SettleMode): Promise<SettledAside> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const st = await lstat(inputPath);
-  const isLink = st.isSymbolicLink();
+  const isLink = !st.isFile();
   const sha256 = isLink ? undefined : await sha256Of(inputPath);
-  const name = sha256 ? sha256.slice(0, 32) : `link-${randomBytes(8).toString('hex')}`;
+  const name = sha256 ? sha256.slice(0, 32) : `${st.isSymbolicLink() ? 'link' : 'special'}-${randomBytes(8).toString('hex')}`;
   const path = join(dir, `${name}${isLink ? '' : outcome.kind === 'quarantined' ? '.dcm' : '.bin'}`);
   const sidecarPath = join(dir, `${name}.json`);
   const sidecar = {
@@ -53,7 +54,7 @@ export async function settleAside(inputPath: string, dir: string, outcome: Exclu
     ...(outcome.kind === 'quarantined' ? { findings: outcome.findings } : {}),
     project,
     settledAt: new Date().toISOString(),
-    input: isLink ? { symbolicLink: true } : { sha256, bytes: st.size },
+    input: isLink ? (st.isSymbolicLink() ? { symbolicLink: true } : { notARegularFile: true }) : { sha256, bytes: st.size },
     tool: TOOL_NAME,
   };
   const tmpDir = temporariesOf(dir);

@@ -10,30 +10,31 @@ export class TransientError extends Error {
   }
 }
 
-/** System errors worth waiting out when they meet an input being read. */
-const TRANSIENT_READ_CODES = new Set(['EIO', 'EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN', 'EBUSY', 'EINTR', 'ETIMEDOUT', 'ESTALE', 'ENOSPC', 'EDQUOT']);
+/**
+ * System errors that say nothing about the file: the disk is full, failing or read-only, the
+ * process is out of descriptors or memory, a network file system is slow. An allow-list: any
+ * other code (EACCES on an input, ENXIO on a socket dropped in the inbox, ENOENT) belongs to the
+ * file and sends it to failed, so nothing waits forever on something time cannot fix.
+ */
+const TRANSIENT_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN', 'EBUSY', 'EINTR', 'ETIMEDOUT', 'ESTALE']);
+
+const codeOf = (e: unknown): string | undefined => {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+};
 
 /** An error reading an input that says nothing about the input (the disk, the descriptor table). */
 export function isTransientReadError(e: unknown): boolean {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' && TRANSIENT_READ_CODES.has(code);
+  return TRANSIENT_CODES.has(codeOf(e) ?? '');
 }
 
 /**
  * Whether an error that escaped an input's processing or settling is worth waiting out: ours by
- * name (it crosses worker threads as name and code), or any system error while writing, which is
- * the destination's state (full, read-only, gone), never the input's fault.
+ * name (it crosses worker threads as name and code; processInstance raises it for a store or an
+ * output folder that cannot be written, whatever the code), or a system error of the moment.
  */
 export function isTransient(e: unknown): boolean {
-  if ((e as Error | undefined)?.name === 'TransientError') return true;
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) && !NOT_TRANSIENT.has(code);
+  return (e as Error | undefined)?.name === 'TransientError' || TRANSIENT_CODES.has(codeOf(e) ?? '');
 }
 
-/** System codes that a retry cannot change for this file. */
-const NOT_TRANSIENT = new Set(['ENAMETOOLONG', 'ELOOP', 'EISDIR', 'EINVAL']);
-
-export const errorCode = (e: unknown): string => {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' ? code : (e instanceof Error ? e.name : 'error');
-};
+export const errorCode = (e: unknown): string => codeOf(e) ?? (e instanceof Error ? e.name : 'error');

@@ -1,6 +1,6 @@
 import type { Dir } from 'node:fs';
 import { link, mkdir, opendir, readFile, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { copyFileAtomically, syncDirectory, writeAtomically } from '../fs/atomic-write.js';
 
@@ -39,6 +39,9 @@ export class ForwardLedger {
     assertUid(sopInstanceUid);
     const name = entryName({ sop: sopInstanceUid, attempts: 0, sinceMs: null });
     await this.place(join(this.queueDir, bucketOf(now)), name, (target) => linkOrCopy(path, target, join(this.dir, '.tmp')));
+    // Queued again (a redone claim, a file dropped again): an earlier refusal no longer stands.
+    await rm(join(this.failedDir, `${sopInstanceUid}.dcm`), { force: true });
+    await rm(join(this.failedDir, `${sopInstanceUid}.json`), { force: true });
   }
 
   /**
@@ -88,11 +91,12 @@ export class ForwardLedger {
 
   /** Refused for good: kept under failed/ with the reason (no values: reasons name statuses and tags). */
   async fail(entry: QueuedInstance, reason: string, status: number | null, now = Date.now()): Promise<void> {
-    await mkdir(this.failedDir, { recursive: true, mode: 0o700 });
+    await this.makeDurableDir(this.failedDir);
     const record: FailedRecord = { sop: entry.sop, reason, status, attempts: entry.attempts + 1, failedAt: new Date(now).toISOString() };
-    await writeAtomically(join(this.failedDir, `${entry.sop}.json`), [Buffer.from(`${JSON.stringify(record)}\n`)], 0o600);
+    // The instance first, its reason after: a crash between leaves a failed instance counted
+    // (status counts .dcm files) without its reason, never a reason for an instance still queued.
     await rename(entry.path, join(this.failedDir, `${entry.sop}.dcm`)).catch(ifMissing(undefined));
-    await syncDirectory(this.failedDir);
+    await writeAtomically(join(this.failedDir, `${entry.sop}.json`), [Buffer.from(`${JSON.stringify(record)}\n`)], 0o600);
   }
 
   async readState(): Promise<DestinationState> {
@@ -115,8 +119,8 @@ export class ForwardLedger {
     const dir = await opendir(this.failedDir).catch(ifMissing(undefined));
     if (dir) {
       for await (const d of dir) {
+        if (d.name.endsWith('.dcm')) failed += 1;
         if (!d.name.endsWith('.json')) continue;
-        failed += 1;
         // Only the newest reason is kept in memory.
         const record = await readFile(join(this.failedDir, d.name), 'utf8').then((t) => failedRecordSchema.safeParse(JSON.parse(t)), () => undefined);
         if (record?.success && (!newest || record.data.failedAt > newest.at)) newest = { at: record.data.failedAt, reason: record.data.reason };
@@ -125,11 +129,18 @@ export class ForwardLedger {
     return { pending, failed, lastFailure: newest?.reason ?? null };
   }
 
+  /** Makes `dir` (and missing parents); the entries of the folders it made are fsynced in their parents. */
+  private async makeDurableDir(dir: string): Promise<void> {
+    const made = await mkdir(dir, { recursive: true, mode: 0o700 });
+    if (made === undefined) return;
+    for (let d = dir; d !== dirname(made); d = dirname(d)) await syncDirectory(dirname(d));
+  }
+
   /** Creates `name` in `dir` with `make`, making the bucket again if a drain removed it meanwhile. */
   private async place(dir: string, name: string, make: (target: string) => Promise<void>): Promise<void> {
     const target = join(dir, name);
     for (let attempt = 0; ; attempt++) {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await this.makeDurableDir(dir);
       try {
         await make(target);
         break;
@@ -196,7 +207,7 @@ const bucketOf = (ms: number): string => String(Math.floor(ms / BUCKET_MS)).padS
 /** SOP Instance UIDs are digits and dots, so they are safe file names and `~` cannot occur in them. */
 const UID = /^[0-9]+(\.[0-9]+)*$/;
 function assertUid(uid: string): void {
-  if (!UID.test(uid) || uid.length > 64) throw new Error('[forward] not a UID');
+  if (!isQueueableUid(uid)) throw new Error('[forward] not a UID');
 }
 
 const ENTRY = /^([0-9]+(?:\.[0-9]+)*)(?:~(\d{1,9})~(\d{1,15}))?\.dcm$/;
@@ -236,6 +247,10 @@ const ifMissing = <T>(value: T) => (e: unknown): T => {
 
 /**
  * Where a project's forward ledger lives: inside the outbox's own hidden folder, so its hard
- * links are on the outbox's file system. It holds de-identified instances only.
+ * links are on the outbox's file system, one per project (two projects may share an outbox, never
+ * a queue: each forwards to its own destination). It holds de-identified instances only.
  */
-export const forwardLedgerDir = (outbox: string): string => join(outbox, '.deid-forward');
+export const forwardLedgerDir = (outbox: string, project: string): string => join(outbox, '.deid-forward', project);
+
+/** Whether a SOP Instance UID can name a ledger entry (a valid UID: digits and dots, at most 64). */
+export const isQueueableUid = (uid: string): boolean => UID.test(uid) && uid.length <= 64;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Cron } from 'croner';
 import { asciiValue } from '../dicom/dataset.js';
@@ -10,6 +10,7 @@ import { Tags } from '../dicom/tag.js';
 import { writeAtomically } from '../fs/atomic-write.js';
 import type { Logger } from '../log/logger.js';
 import type { Outcome } from '../pipeline/outcome.js';
+import { isTransientReadError } from '../pipeline/transient.js';
 
 /** What became of one accession number of a request. */
 export interface AccessionReport {
@@ -265,7 +266,15 @@ export function admitRequestedStudies(
     async accept(path: string): Promise<void> {
       const retrieval = running();
       // Read up to the pixel data only: the study is known from the header.
-      const study = await readDicomFile(path, { holdWholeBelow: 0 }).then((f) => asciiValue(f.dataset, Tags.StudyInstanceUID), () => undefined);
+      const study = await readDicomFile(path, { holdWholeBelow: 0 }).then((f) => asciiValue(f.dataset, Tags.StudyInstanceUID), async (e: unknown) => {
+        // The moment's trouble (EMFILE, EIO), not the instance's: out of resources (A700), which
+        // the sender retries. The unchecked file never stays to be taken as a claim.
+        if (isTransientReadError(e)) {
+          await rm(path, { force: true });
+          throw e;
+        }
+        return undefined;
+      });
       if (!study) refuse('Study Instance UID unreadable');
       else if (!retrieval?.active) refuse('no retrieval running');
       else if (!retrieval.expects(study)) refuse('study not requested by the running retrieval');

@@ -234,12 +234,11 @@ export class ProjectStore {
   }
 
   /**
-   * The forward queue of a store written before forwarding moved to a ledger of its own: the
-   * pending instances, for the forwarder to queue there once (see `dropLegacyForwardQueue`).
+   * The forward queue of a store written before forwarding moved to a ledger of its own, for the
+   * forwarder to queue its pending instances there once (see `dropLegacyForwardQueue`).
    */
-  legacyForwardQueue(projectName: string): Array<{ sop: string; path: string }> {
-    return Object.entries(this.project(projectName).forwardQueue)
-      .filter(([, e]) => e.state === 'pending').map(([sop, e]) => ({ sop, path: e.path }));
+  legacyForwardQueue(projectName: string): Array<{ sop: string; path: string; pending: boolean }> {
+    return Object.entries(this.project(projectName).forwardQueue).map(([sop, e]) => ({ sop, path: e.path, pending: e.state === 'pending' }));
   }
 
   /** Empties a migrated legacy queue: a whole-snapshot write, once per old store. */

@@ -372,4 +372,11 @@ describe('deid-agent anonymize at any concurrency', () => {
     const crosswalk = (store: string): unknown => JSON.parse(readFileSync(store, 'utf8'), (k, v: unknown) => (k === 'firstSeen' || k === 'lastActivity' || k === 'createdAt' ? undefined : v));
     expect(crosswalk(parallel.store)).toEqual(crosswalk(serial.store));
   }, 120_000);
+
+  it('takes a file named twice (a folder and a file in it) as one input, and finishes', () => {
+    const root = mkdtempSync(join(tmpdir(), 'deid-twice-'));
+    const run = anonymizeInto(root, [SAMPLES, join(SAMPLES, 'study-a-ct-1.dcm'), SAMPLES]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`${readdirSync(SAMPLES).length} input(s) settled`);
+  }, 60_000);
 });

@@ -11,8 +11,9 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+/** Runs the CLI; a run that hangs is killed after two minutes (status -1), failing its test. */
 export function runCli(args: readonly string[]): RunResult {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

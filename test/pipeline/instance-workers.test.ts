@@ -49,7 +49,7 @@ describe('instance worker threads', () => {
   it('ask the main thread for pseudonyms, and queue a forward only as a link to the complete output', async () => {
     const asked: string[] = [];
     const outbox = join(root, 'queued');
-    const p = workers.register({ ...spec('Q', outbox), forwardLedger: forwardLedgerDir(outbox) }, {
+    const p = workers.register({ ...spec('Q', outbox), forwardLedger: forwardLedgerDir(outbox, 'Q') }, {
       pseudonymFor: (identity) => {
         asked.push(identity.key);
         return Promise.resolve('Q_001');
@@ -59,7 +59,7 @@ describe('instance worker threads', () => {
     expect(outcome.kind).toBe('delivered');
     expect(asked).toHaveLength(1);
     const output = outcome.kind === 'delivered' ? outcome.outputPath : '';
-    const queued = await new ForwardLedger(forwardLedgerDir(outbox)).due(10);
+    const queued = await new ForwardLedger(forwardLedgerDir(outbox, 'Q')).due(10);
     expect(queued.map((q) => q.sop)).toEqual([basename(output, '.dcm')]);
     // The same inode: the queue entry cannot exist without the output's bytes.
     expect(statSync(queued[0]?.path ?? '').ino).toBe(statSync(output).ino);

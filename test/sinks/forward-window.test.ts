@@ -26,7 +26,7 @@ describe('a drain running while outputs are written and queued', () => {
     cleanup.push(() => scp.stop());
     await scp.ready();
     const outbox = join(root, 'outbox');
-    const ledgerDir = forwardLedgerDir(outbox);
+    const ledgerDir = forwardLedgerDir(outbox, 'W');
     const config = forwardConfigSchema.parse({ host: '127.0.0.1', port, calledAET: 'DEST', firstRetryDelayMs: 50, maxRetryDelayMs: 100, batchSize: 3 });
     const forwarder = new CStoreForwarder('W', config, ledgerDir, createLogger('silent'));
     cleanup.push(() => forwarder.stop());

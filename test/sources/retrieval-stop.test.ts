@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AgentProcess, filesUnder, waitFor, type ProjectDirs } from '../helpers/agent-process.js';
 import { SAMPLES } from '../helpers/corpus.js';
@@ -47,7 +47,9 @@ describe('an agent stopped while an accession is being received', () => {
     mkdirSync(join(requests, 'now'), { recursive: true });
     const req = join(requests, 'now', 'list.txt');
     writeFileSync(req, 'ACC20240315001\n');
-    await waitFor(() => (agent.log().match(/deferred; will retry/g) ?? []).length >= 3, 30_000, 'the three instances to be received and held');
+    // All three received (claimed in the work area) and held there by the deferral.
+    const claims = (): number => filesUnder(join(root, 'work')).filter((f) => !basename(f).startsWith('.')).length;
+    await waitFor(() => agent.log().includes('deferred; will retry') && claims() === 3, 30_000, 'the three instances to be received and held');
     expect((await agent.stop('SIGTERM')).code).toBe(0);
     const progress = `${req}.progress.json`;
     const done = existsSync(progress) ? (JSON.parse(readFileSync(progress, 'utf8')) as { done: unknown[] }).done : [];
