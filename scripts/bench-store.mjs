@@ -5,11 +5,11 @@
 // ratio (20,000 vs empty, sequential) of at most 1.5.
 // Uses the build: `npm run build` first.
 // Usage: node scripts/bench-store.mjs [--sizes 0,20000,100000] [--rounds 3]
-import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProjectStore } from '../dist/src/store/project-store.js';
+import { seedIdentity, seedStore } from './seed-store.mjs';
 
 const args = process.argv.slice(2);
 const sizesArg = args.includes('--sizes') ? args[args.indexOf('--sizes') + 1] : undefined;
@@ -20,28 +20,9 @@ const ROUNDS = Number(roundsArg ?? 3);
 const NEW = 1000;
 const CONCURRENCY = 8;
 
-const identity = (id) => ({ key: JSON.stringify(['id', '', id]), patientId: id, issuerOfPatientId: '', patientName: `Name^${id}`, birthDate: '' });
+const identity = seedIdentity;
 
-/** A store holding `count` patients, written as the store writes its snapshot. */
-function seed(path, count) {
-  const patients = {};
-  for (let i = 1; i <= count; i++) {
-    const id = `seed${i}`;
-    patients[createHash('sha256').update(identity(id).key).digest('hex')] = {
-      pseudonym: `B_${String(i).padStart(3, '0')}`, patientId: id, issuerOfPatientId: '', patientName: `Name^${id}`,
-      birthDate: '', firstSeen: '2025-01-01T00:00:00.000Z',
-    };
-  }
-  const project = {
-    prefix: 'B_', dateShiftDays: -15, uidSecret: 'ab'.repeat(32), nextIndex: count + 1, createdAt: '2025-01-01T00:00:00.000Z',
-    patients, stats: { received: 0, delivered: 0, quarantined: 0, failed: 0, forwarded: 0, lastActivity: null }, forwardQueue: {},
-  };
-  writeFileSync(path, `${JSON.stringify({ formatVersion: 1, journalSeq: 0, projects: { B: project } }, null, 1)}\n`, { mode: 0o600 });
-  // On disk before timing: otherwise the first fsyncs of the run pay for writing the seed back.
-  const fd = openSync(path, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-}
+const seed = (path, count) => seedStore(path, { project: 'B', prefix: 'B_', dateShiftDays: -15, count });
 
 const ms = (t0) => Math.round(performance.now() - t0);
 

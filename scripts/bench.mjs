@@ -6,7 +6,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, linkSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { createHash } from 'node:crypto';
+import { seedStore } from './seed-store.mjs';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -112,18 +112,6 @@ async function compare(name, dir) {
     ratio: { filesPerSecond: ratio, mbPerSecond: ratio }, ...(gdcmanon ? { versusGdcmanon: +(gdcmanon.seconds / anonymize.seconds).toFixed(3) } : {}) };
 }
 
-/** A store of `count` patients of project BENCH, as the store writes its snapshot. */
-function seedStore(path, count) {
-  const patients = {};
-  for (let i = 1; i <= count; i++) {
-    const key = createHash('sha256').update(JSON.stringify(['id', '', `seed${i}`])).digest('hex');
-    patients[key] = { pseudonym: `BENCH_${String(i).padStart(3, '0')}`, patientId: `seed${i}`, issuerOfPatientId: '', patientName: `Seed^${i}`, birthDate: '', firstSeen: '2025-01-01T00:00:00.000Z' };
-  }
-  writeFileSync(path, JSON.stringify({ formatVersion: 1, journalSeq: 0, projects: { BENCH: {
-    prefix: 'BENCH_', dateShiftDays: -100, uidSecret: 'ab'.repeat(32), nextIndex: count + 1, createdAt: '2025-01-01T00:00:00.000Z', patients,
-    stats: { received: 0, delivered: 0, quarantined: 0, failed: 0, forwarded: 0, lastActivity: null }, forwardQueue: {},
-  } } }), { mode: 0o600 });
-}
 
 const freePort = () => new Promise((r) => {
   const s = createServer();
@@ -146,8 +134,7 @@ async function watchAndForward(count) {
     linkSync(src, join(dir, 'oneshot-in', `${i}.dcm`));
     execFileSync('cp', [src, join(staging, `${i}.dcm`)]);
   }
-  seedStore(join(dir, 'store.json'), 20_000);
-  seedStore(join(dir, 'oneshot-store.json'), 20_000);
+  for (const store of ['store.json', 'oneshot-store.json']) seedStore(join(dir, store), { project: 'BENCH', prefix: 'BENCH_', dateShiftDays: -100, count: 20_000 });
   const port = await freePort();
   // TCP_NODELAY: dcmtk leaves Nagle on unless told, and each C-STORE-RSP then waits for a delayed
   // ACK (~40 ms an instance); a destination tuned for throughput sets it, as PACS do.
