@@ -9,11 +9,12 @@
 // senders', not the receiver's disk; --store makes it write the files (+B) instead. Everything
 // goes to 127.0.0.1; the generated instance lives under the system temp folder and is deleted.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeLargeCt } from './large-ct.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MiB = 1024 * 1024;
@@ -26,54 +27,10 @@ const rounds = Number(arg('rounds', '2'));
 const pdu = Number(arg('pdu', '16384'));
 const store = process.argv.includes('--store');
 
-const CT = '1.2.840.10008.5.1.4.1.1.2';
-function element(group, elem, vr, value, length = value.length) {
-  const long = ['OB', 'OW', 'UN', 'SQ', 'UT'].includes(vr);
-  const h = Buffer.alloc(long ? 12 : 8);
-  h.writeUInt16LE(group, 0);
-  h.writeUInt16LE(elem, 2);
-  h.write(vr, 4, 'latin1');
-  if (long) h.writeUInt32LE(length, 8);
-  else h.writeUInt16LE(length, 6);
-  return Buffer.concat([h, value]);
-}
-const text = (s, pad = ' ') => Buffer.from(s.length % 2 ? s + pad : s, 'latin1');
-const us = (n) => { const b = Buffer.alloc(2); b.writeUInt16LE(n); return b; };
-
-/** An explicit VR little endian CT with `mib` MiB of 16-bit pixels (4096x4096 frames), sparse but patterned every 64 MiB. */
+/** The instance sent: an explicit VR little endian CT of `mib` MiB of pixels; returns the file's size. */
 function writeInstance(path, mib) {
-  const pixelBytes = mib * MiB;
-  const frames = pixelBytes / (4096 * 4096 * 2);
-  if (!Number.isInteger(frames) || pixelBytes >= 2 ** 32) throw new Error('--mib must be a multiple of 32 below 4096');
-  const uid = '1.2.826.0.1.3680043.10.1137.88.1';
-  const meta = Buffer.concat([
-    element(2, 1, 'OB', Buffer.from([0, 1])), element(2, 2, 'UI', text(CT, '\0')), element(2, 3, 'UI', text(uid, '\0')),
-    element(2, 0x10, 'UI', text('1.2.840.10008.1.2.1', '\0')), element(2, 0x12, 'UI', text('1.2.826.0.1.3680043.10.1137.99', '\0')),
-  ]);
-  const gl = Buffer.alloc(4);
-  gl.writeUInt32LE(meta.length);
-  const header = Buffer.concat([
-    Buffer.alloc(128), Buffer.from('DICM'), element(2, 0, 'UL', gl), meta,
-    element(8, 0x16, 'UI', text(CT, '\0')), element(8, 0x18, 'UI', text(uid, '\0')), element(8, 0x60, 'CS', text('CT')),
-    element(0x10, 0x10, 'PN', text('HOLD_001')), element(0x20, 0x0d, 'UI', text(`${uid}.1`, '\0')), element(0x20, 0x0e, 'UI', text(`${uid}.2`, '\0')),
-    element(0x28, 2, 'US', us(1)), element(0x28, 4, 'CS', text('MONOCHROME2')), element(0x28, 8, 'IS', text(String(frames))),
-    element(0x28, 0x10, 'US', us(4096)), element(0x28, 0x11, 'US', us(4096)), element(0x28, 0x100, 'US', us(16)),
-    element(0x28, 0x101, 'US', us(16)), element(0x28, 0x102, 'US', us(15)), element(0x28, 0x103, 'US', us(0)),
-    element(0x7fe0, 0x10, 'OW', Buffer.alloc(0), pixelBytes),
-  ]);
-  const fd = openSync(path, 'w');
-  try {
-    writeSync(fd, header, 0, header.length, 0);
-    ftruncateSync(fd, header.length + pixelBytes);
-    const block = Buffer.alloc(MiB);
-    for (let at = 0; at < pixelBytes; at += 64 * MiB) {
-      for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((at + i * 2654435761) >>> 0, i);
-      writeSync(fd, block, 0, block.length, header.length + at);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return header.length + pixelBytes;
+  writeLargeCt(path, mib, '1.2.826.0.1.3680043.10.1137.88.1');
+  return statSync(path).size;
 }
 
 async function freePort() {

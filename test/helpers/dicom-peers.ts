@@ -73,3 +73,22 @@ export class OrthancPacs extends PeerProcess {
     super('Orthanc', [config], port);
   }
 }
+
+/**
+ * An association profile for storescp (`-xf FILE PROFILE`) that accepts CT and MR storage in
+ * explicit VR big endian and nothing else: storescp's command line can only prefer big endian
+ * (+xb), and it would then still accept the little-endian syntaxes the agent offers first.
+ */
+export const BIG_ENDIAN_ONLY_PROFILE = `[[TransferSyntaxes]]
+[BigEndianOnly]
+TransferSyntax1 = BigEndianExplicit
+
+[[PresentationContexts]]
+[BigEndianStorage]
+PresentationContext1 = CTImageStorage\\BigEndianOnly
+PresentationContext2 = MRImageStorage\\BigEndianOnly
+
+[[Profiles]]
+[BigEndianOnly]
+PresentationContexts = BigEndianStorage
+`;

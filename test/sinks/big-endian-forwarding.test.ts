@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentProcess, filesUnder, waitFor, writeProjectConfig } from '../helpers/agent-process.js';
-import { StoreScp, freePort } from '../helpers/dicom-peers.js';
+import { BIG_ENDIAN_ONLY_PROFILE, StoreScp, freePort } from '../helpers/dicom-peers.js';
 import { dcmdump, pydicomJson, runCli } from '../helpers/tools.js';
 
 const EXPLICIT_LITTLE = '1.2.840.10008.1.2.1';
@@ -107,24 +107,6 @@ interface Read {
   smallest: number; smallestVr: string; largest: number; largestVr: string;
 }
 
-/**
- * An association profile for storescp (`-xf FILE PROFILE`) that accepts CT and MR storage in
- * explicit VR big endian and nothing else: storescp's command line can only prefer big endian
- * (+xb), and it would then still accept the little-endian syntaxes the agent offers first.
- */
-const BIG_ENDIAN_ONLY_PROFILE = `[[TransferSyntaxes]]
-[BigEndianOnly]
-TransferSyntax1 = BigEndianExplicit
-
-[[PresentationContexts]]
-[BigEndianStorage]
-PresentationContext1 = CTImageStorage\\BigEndianOnly
-PresentationContext2 = MRImageStorage\\BigEndianOnly
-
-[[Profiles]]
-[BigEndianOnly]
-PresentationContexts = BigEndianStorage
-`;
 
 interface ForwardStatus { forwarded: number; pending: number; failed: number; lastError: string | null }
 const forwardStatus = (config: string): ForwardStatus | undefined =>

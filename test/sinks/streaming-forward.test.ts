@@ -1,84 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, createReadStream, ftruncateSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { copyFileSync, createReadStream, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type StoreResult, storeFiles } from '../../src/dicom/dimse-store.js';
+import { writeLargeCt } from '../../scripts/large-ct.mjs';
 import { REPO, SAMPLES } from '../helpers/corpus.js';
-import { StoreScp, freePort } from '../helpers/dicom-peers.js';
+import { BIG_ENDIAN_ONLY_PROFILE, StoreScp, freePort } from '../helpers/dicom-peers.js';
 
 const MiB = 1024 * 1024;
-const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
-const EXPLICIT_LITTLE = '1.2.840.10008.1.2.1';
-
-/** One explicit VR little endian element; long-form header for OB/OW/UN/SQ/UT. */
-function element(group: number, elem: number, vr: string, value: Buffer, length = value.length): Buffer {
-  const long = ['OB', 'OW', 'UN', 'SQ', 'UT'].includes(vr);
-  const h = Buffer.alloc(long ? 12 : 8);
-  h.writeUInt16LE(group, 0);
-  h.writeUInt16LE(elem, 2);
-  h.write(vr, 4, 'latin1');
-  if (long) h.writeUInt32LE(length, 8);
-  else h.writeUInt16LE(length, 6);
-  return Buffer.concat([h, value]);
-}
-const text = (s: string, pad = ' '): Buffer => Buffer.from(s.length % 2 ? s + pad : s, 'latin1');
-const us = (n: number): Buffer => { const b = Buffer.alloc(2); b.writeUInt16LE(n); return b; };
-
-/**
- * A CT of `pixelMiB` MiB of 16-bit native pixel data (4096 x 4096 frames), written in seconds:
- * the header, then the file extended sparsely, with 1 MiB of patterned bytes every 64 MiB so the
- * content (and a byte swap) is not all zeros. Pixel data is the last element.
- */
-function writeLargeInstance(path: string, pixelMiB: number, sopInstanceUid: string): number {
-  const pixelBytes = pixelMiB * MiB;
-  const frames = pixelBytes / (4096 * 4096 * 2);
-  if (!Number.isInteger(frames)) throw new Error('pixelMiB must be a multiple of 32');
-  const metaBody = Buffer.concat([
-    element(0x0002, 0x0001, 'OB', Buffer.from([0, 1])),
-    element(0x0002, 0x0002, 'UI', text(CT_IMAGE_STORAGE, '\0')),
-    element(0x0002, 0x0003, 'UI', text(sopInstanceUid, '\0')),
-    element(0x0002, 0x0010, 'UI', text(EXPLICIT_LITTLE, '\0')),
-    element(0x0002, 0x0012, 'UI', text('1.2.826.0.1.3680043.10.1137.99', '\0')),
-  ]);
-  const groupLength = Buffer.alloc(4);
-  groupLength.writeUInt32LE(metaBody.length);
-  const header = Buffer.concat([
-    Buffer.alloc(128), Buffer.from('DICM'), element(0x0002, 0x0000, 'UL', groupLength), metaBody,
-    element(0x0008, 0x0016, 'UI', text(CT_IMAGE_STORAGE, '\0')),
-    element(0x0008, 0x0018, 'UI', text(sopInstanceUid, '\0')),
-    element(0x0008, 0x0060, 'CS', text('CT')),
-    element(0x0010, 0x0010, 'PN', text('HOLD_001')),
-    element(0x0020, 0x000d, 'UI', text(`${sopInstanceUid}.1`, '\0')),
-    element(0x0020, 0x000e, 'UI', text(`${sopInstanceUid}.2`, '\0')),
-    element(0x0028, 0x0002, 'US', us(1)),
-    element(0x0028, 0x0004, 'CS', text('MONOCHROME2')),
-    element(0x0028, 0x0008, 'IS', text(String(frames))),
-    element(0x0028, 0x0010, 'US', us(4096)),
-    element(0x0028, 0x0011, 'US', us(4096)),
-    element(0x0028, 0x0100, 'US', us(16)),
-    element(0x0028, 0x0101, 'US', us(16)),
-    element(0x0028, 0x0102, 'US', us(15)),
-    element(0x0028, 0x0103, 'US', us(0)),
-    element(0x7fe0, 0x0010, 'OW', Buffer.alloc(0), pixelBytes),
-  ]);
-  const fd = openSync(path, 'w');
-  try {
-    writeSync(fd, header, 0, header.length, 0);
-    ftruncateSync(fd, header.length + pixelBytes);
-    const block = Buffer.alloc(MiB);
-    for (let at = 0; at < pixelBytes; at += 64 * MiB) {
-      for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((at + i * 2654435761) >>> 0, i);
-      writeSync(fd, block, 0, block.length, header.length + at);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return pixelBytes;
-}
 
 /** SHA-256 of a file's last `length` bytes (the pixel data of these files), 16-bit words swapped if asked. */
 async function tailSha256(path: string, length: number, swap16 = false): Promise<string> {
@@ -113,18 +46,6 @@ console.log(JSON.stringify({ results: [...results], peakRssKiB }));
   return JSON.parse(out) as ChildRun;
 }
 
-const BIG_ENDIAN_ONLY_PROFILE = `[[TransferSyntaxes]]
-[BigEndianOnly]
-TransferSyntax1 = BigEndianExplicit
-
-[[PresentationContexts]]
-[BigEndianStorage]
-PresentationContext1 = CTImageStorage\\BigEndianOnly
-
-[[Profiles]]
-[BigEndianOnly]
-PresentationContexts = BigEndianStorage
-`;
 
 /**
  * A loopback TCP proxy in front of storescp. It drops both connections once the client has sent
@@ -167,7 +88,7 @@ describe('streaming C-STORE to dcmtk storescp', () => {
   it('forwards a 1 GiB instance intact in its own syntax, with a peak RSS far below its size', { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(join(root, 'big-'));
     const source = join(dir, 'big.dcm');
-    const pixelBytes = writeLargeInstance(source, 1024, '1.2.826.0.1.3680043.10.1137.77.1');
+    const pixelBytes = writeLargeCt(source, 1024, '1.2.826.0.1.3680043.10.1137.77.1');
     const port = await freePort();
     // +B: storescp writes what it receives as it comes, instead of holding a 1 GiB data set.
     const scp = new StoreScp(port, join(dir, 'received'), 'DEST', ['+B']);
@@ -191,7 +112,7 @@ describe('streaming C-STORE to dcmtk storescp', () => {
   it('forwards a 256 MiB instance to a big-endian-only storescp: header rewritten, pixel words swapped as they stream', { timeout: 90_000 }, async () => {
     const dir = mkdtempSync(join(root, 'be-'));
     const source = join(dir, 'big.dcm');
-    const pixelBytes = writeLargeInstance(source, 256, '1.2.826.0.1.3680043.10.1137.77.2');
+    const pixelBytes = writeLargeCt(source, 256, '1.2.826.0.1.3680043.10.1137.77.2');
     const profile = join(dir, 'big-endian-only.cfg');
     writeFileSync(profile, BIG_ENDIAN_ONLY_PROFILE);
     const port = await freePort();
@@ -211,11 +132,11 @@ describe('streaming C-STORE to dcmtk storescp', () => {
   it('a destination that drops the connection mid-transfer: what was answered is stored, the rest is retried', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(root, 'drop-'));
     const big = join(dir, 'big.dcm');
-    writeLargeInstance(big, 64, '1.2.826.0.1.3680043.10.1137.77.3');
+    writeLargeCt(big, 64, '1.2.826.0.1.3680043.10.1137.77.3');
     // All three in explicit VR little endian: they go over one association.
     const small = join(SAMPLES, 'study-a-ct-1.dcm');
     const after = join(dir, 'after.dcm');
-    writeLargeInstance(after, 32, '1.2.826.0.1.3680043.10.1137.77.4');
+    writeLargeCt(after, 32, '1.2.826.0.1.3680043.10.1137.77.4');
     const port = await freePort();
     const scp = new StoreScp(port, join(dir, 'received'));
     cleanup.push(() => scp.stop());
