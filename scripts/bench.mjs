@@ -36,23 +36,32 @@ const files = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((d) => 
 const bytesOf = (dir) => files(dir).reduce((n, f) => n + statSync(f).size, 0);
 const MiB = 1024 * 1024;
 
+/** Polls a process's peak RSS (VmHWM) every `everyMs`; the returned function stops and gives it in MiB. */
+function pollPeakRss(pid, everyMs) {
+  let peakKiB = 0;
+  const poll = setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) peakKiB = Math.max(peakKiB, Number(m[1]));
+    } catch { /* exited */ }
+  }, everyMs);
+  return () => {
+    clearInterval(poll);
+    return peakKiB / 1024;
+  };
+}
+
 /** Runs a command, returning wall time and the child's peak RSS (VmHWM, polled). */
 function timed(command, argv) {
   return new Promise((resolvePromise, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
-    let peakKiB = 0;
-    const poll = setInterval(() => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peakKiB = Math.max(peakKiB, Number(m[1]));
-      } catch { /* exited */ }
-    }, 10);
+    const peakRss = pollPeakRss(child.pid, 10);
     child.on('exit', (code) => {
-      clearInterval(poll);
+      const peakRssMiB = peakRss();
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       if (code !== 0) reject(new Error(`${command} exited with ${code}`));
-      else resolvePromise({ seconds, peakRssMiB: peakKiB / 1024 });
+      else resolvePromise({ seconds, peakRssMiB });
     });
   });
 }
@@ -180,18 +189,12 @@ async function weekOfOutage(count) {
     process.stdout.write(JSON.stringify({ due: due.length, pending: c.pending, dueMs: Math.round(dueMs), countMs: Math.round(countMs) }));`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  let peakKiB = 0;
   child.stdout.on('data', (d) => { out += d; });
-  const poll = setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (m) peakKiB = Math.max(peakKiB, Number(m[1]));
-    } catch { /* exited */ }
-  }, 5);
+  const peakRss = pollPeakRss(child.pid, 5);
   await new Promise((r) => child.on('exit', r));
-  clearInterval(poll);
+  const peakRssMiB = peakRss();
   rmSync(ledger, { recursive: true, force: true });
-  return { queued: count, ...JSON.parse(out), peakRssMiB: +(peakKiB / 1024).toFixed(1) };
+  return { queued: count, ...JSON.parse(out), peakRssMiB: +peakRssMiB.toFixed(1) };
 }
 
 /** Runs one of the side benches (scripts/bench-*.mjs) and returns the JSON it prints. */

@@ -91,7 +91,7 @@ export class CStoreForwarder {
 
     const firstProblem = outcomes.find((o) => o.result.kind !== 'stored')?.result;
     if (outcomes.every((o) => o.result.kind === 'retry')) {
-      await this.destinationUnreachable(due, firstProblem && 'reason' in firstProblem ? firstProblem.reason : 'no result', now);
+      await this.destinationUnreachable(state, due, firstProblem && 'reason' in firstProblem ? firstProblem.reason : 'no result', now);
       return false;
     }
     let sent = 0;
@@ -126,8 +126,7 @@ export class CStoreForwarder {
    * Nothing of the batch reached the destination: the destination waits, not the instances. Past
    * `retryForHours` of such attempts, the batch fails for good, one batch per attempt.
    */
-  private async destinationUnreachable(due: readonly QueuedInstance[], reason: string, now: number): Promise<void> {
-    const state = this.state ?? (await this.ledger.readState());
+  private async destinationUnreachable(state: DestinationState, due: readonly QueuedInstance[], reason: string, now: number): Promise<void> {
     const since = state.retryingSince ?? new Date(now).toISOString();
     if (this.gaveUp(Date.parse(since), now)) {
       for (const entry of due) await this.ledger.fail(entry, `gave up after ${this.config.retryForHours} h: ${reason}`, null, now);
