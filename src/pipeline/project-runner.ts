@@ -26,6 +26,8 @@ import { errorCode, isTransient } from './transient.js';
 type Job = { readonly inbox: string } | { readonly claimed: string };
 
 const DEFAULT_STABILITY_MS = 2000;
+/** Claims (renames) per event-loop turn while claiming a drop. */
+const CLAIMS_PER_TURN = 64;
 
 /**
  * One project's agent: watches the inbox, claims stable files into the work area, and settles each
@@ -38,7 +40,11 @@ export class ProjectRunner {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private stopping = false;
   private readonly workArea: WorkArea;
-  private readonly pool: TaskPool<Job>;
+  /** Stable inbox files waiting for their claim (see claimSome). */
+  private readonly toClaim: string[] = [];
+  private claiming = false;
+  /** Processing: claimed files, at most `concurrency` in flight. */
+  private readonly pool: TaskPool<{ readonly claimed: string }>;
   private watcher: InboxWatcher | undefined;
   private processor: InstanceProcessor | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -62,6 +68,7 @@ export class ProjectRunner {
     this.workArea = new WorkArea(project.work);
     this.board = new DeferredBoard(project.work, (e) => this.log.warn({ project: project.name, code: errorCode(e) }, 'cannot record deferred claims for status'));
     // 8 files in flight per CPU: most of a file's time is I/O waits (as for anonymize).
+    // Claims are not limited by it: a drop is claimed whole as soon as it is stable (claimSome).
     this.pool = new TaskPool(project.concurrency ?? 8 * cpus, (job) => this.runJob(job));
   }
 
@@ -90,7 +97,7 @@ export class ProjectRunner {
     this.watcher = new InboxWatcher({
       inbox: p.inbox, usePolling: p.watch?.usePolling ?? false, pollIntervalMs: p.watch?.pollIntervalMs ?? 1000,
       stabilityMs: p.watch?.stabilityMs ?? DEFAULT_STABILITY_MS,
-    }, (path) => this.pool.push({ inbox: path }), this.log);
+    }, (path) => this.push({ inbox: path }), this.log);
     await this.watcher.start();
     const every = Math.max(1000, p.watch?.stabilityMs ?? DEFAULT_STABILITY_MS);
     this.sweepTimer = setInterval(() => {
@@ -149,37 +156,60 @@ export class ProjectRunner {
     await this.board.flushed();
   }
 
-  private async runJob(job: Job): Promise<void> {
-    // Paused by a transient error: the job waits with the others for one timer, unclaimed if it
-    // is still in the inbox, so a full disk costs neither a claim nor a retry per file.
-    if (Date.now() < this.pausedUntil) {
-      this.held.push(job);
-      this.resumeTimer ??= setTimeout(() => {
-        this.resumeTimer = undefined;
-        if (this.stopping) return;
-        for (const j of this.held.splice(0)) this.pool.push(j);
-      }, this.pausedUntil - Date.now());
+  /** Holds `job` until a transient error's pause ends; true when it did (the project is paused). */
+  private holdIfPaused(job: Job): boolean {
+    if (Date.now() >= this.pausedUntil) return false;
+    this.held.push(job);
+    this.resumeTimer ??= setTimeout(() => {
+      this.resumeTimer = undefined;
+      if (this.stopping) return;
+      for (const j of this.held.splice(0)) this.push(j);
+    }, this.pausedUntil - Date.now());
+    return true;
+  }
+
+  /**
+   * Claims a turn's share of the stable inbox files, then yields. Claims are renames done
+   * synchronously: a drop is then claimed whole at once, and the inbox folder empties at once.
+   * The watcher re-reads a folder, and lstats every entry left in it, each time entries leave it;
+   * asynchronous renames waited in the thread pool's queue behind those lstats, so a 1,000-file
+   * drop drained slowly and cost ~100,000 lstats. A rename is a metadata operation; the slice
+   * bounds how long one turn can hold the event loop on a slow share.
+   */
+  private claimSome(): void {
+    for (const inbox of this.toClaim.splice(0, CLAIMS_PER_TURN)) {
+      // Paused by a transient error: the file waits unclaimed, with the others, for one timer,
+      // so a full disk costs neither a claim nor a retry per file.
+      if (this.stopping || this.holdIfPaused({ inbox })) continue;
+      this.claimOne(inbox);
+    }
+    if (this.toClaim.length > 0 && !this.stopping) setImmediate(() => this.claimSome());
+    else this.claiming = false;
+  }
+
+  private claimOne(inbox: string): void {
+    let claimed: string | undefined;
+    try {
+      claimed = this.workArea.claimSync(inbox);
+    } catch (e) {
+      // The watcher reports a file once: a claim that failed (EMFILE, ENOSPC, the work area
+      // gone) is tried again with backoff, never forgotten.
+      const attempt = (this.claimRetries.get(inbox) ?? 0) + 1;
+      this.claimRetries.set(inbox, attempt);
+      const delayMs = Math.min(60_000, 500 * 2 ** (attempt - 1));
+      this.log.error({ project: this.project.name, input: this.inputId(relative(this.project.inbox, inbox)), code: (e as NodeJS.ErrnoException).code, retryInMs: delayMs }, 'cannot claim; will retry');
+      this.later(delayMs, { inbox });
       return;
     }
-    let claimed: string;
-    if ('inbox' in job) {
-      const c = await this.workArea.claim(job.inbox).catch((e: unknown) => {
-        // The watcher reports a file once: a claim that failed (EMFILE, ENOSPC, the work area
-        // gone) is tried again with backoff, never forgotten.
-        const attempt = (this.claimRetries.get(job.inbox) ?? 0) + 1;
-        this.claimRetries.set(job.inbox, attempt);
-        const delayMs = Math.min(60_000, 500 * 2 ** (attempt - 1));
-        this.log.error({ project: this.project.name, input: this.inputId(relative(this.project.inbox, job.inbox)), code: (e as NodeJS.ErrnoException).code, retryInMs: delayMs }, 'cannot claim; will retry');
-        this.later(delayMs, { inbox: job.inbox });
-        return undefined;
-      });
-      if (!c) return;
-      this.claimRetries.delete(job.inbox);
-      claimed = c;
-      this.log.info({ project: this.project.name, input: this.inputId(relative(this.project.inbox, job.inbox)), claim: basename(c) }, 'claimed');
-    } else {
-      claimed = job.claimed;
-    }
+    if (!claimed) return; // gone before we came
+    this.claimRetries.delete(inbox);
+    this.log.info({ project: this.project.name, input: this.inputId(relative(this.project.inbox, inbox)), claim: basename(claimed) }, 'claimed');
+    this.pool.push({ claimed });
+  }
+
+  private async runJob(job: { readonly claimed: string }): Promise<void> {
+    if (this.holdIfPaused(job)) return;
+    const claimed = job.claimed;
     try {
       await this.handle(claimed);
       if (this.deferrals.settled(claimed)) this.board.show(this.deferrals.summary());
@@ -210,9 +240,23 @@ export class ProjectRunner {
   private later(delayMs: number, job: Job): void {
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
-      if (!this.stopping) this.pool.push(job);
+      if (!this.stopping) this.push(job);
     }, delayMs);
     this.retryTimers.add(timer);
+  }
+
+  /** Inbox files go to the claims, claimed ones to processing. */
+  private push(job: Job): void {
+    if (!('inbox' in job)) {
+      this.pool.push(job);
+      return;
+    }
+    if (this.stopping) return;
+    this.toClaim.push(job.inbox);
+    if (!this.claiming) {
+      this.claiming = true;
+      setImmediate(() => this.claimSome());
+    }
   }
 
   /** Claims waiting out a transient error: how many, since when, and the latest code. */

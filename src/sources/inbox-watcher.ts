@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../log/logger.js';
@@ -11,6 +12,9 @@ export interface InboxWatchOptions {
   /** A file is taken once its size and mtime have not changed for this long. */
   readonly stabilityMs: number;
 }
+
+/** Candidates lstat'ed at once per sweep. */
+const SWEEP_SLICE = 256;
 
 interface Candidate {
   size: number;
@@ -56,37 +60,43 @@ export class InboxWatcher {
     this.sweepTimer = setInterval(() => void this.sweep(), tick);
   }
 
-  /** Checks every candidate's size and mtime; reports those unchanged for the stability time. */
+  /**
+   * Checks every candidate's size and mtime; reports those unchanged for the stability time. The
+   * lstats go out together, in slices: one after the other, each waited in the thread pool's queue
+   * behind the watcher's own lstats of a big drop, and the drop was reported (so claimed) over
+   * seconds instead of at once.
+   */
   private async sweep(): Promise<void> {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
       const now = Date.now();
-      for (const [path, c] of this.candidates) {
-        let st;
-        try {
-          st = await lstat(path);
-        } catch {
-          this.candidates.delete(path); // gone (moved away by its writer, or claimed)
-          continue;
-        }
-        if (st.isDirectory()) {
-          this.candidates.delete(path);
-          continue;
-        }
-        if (st.size !== c.size || st.mtimeMs !== c.mtimeMs) {
-          c.size = st.size;
-          c.mtimeMs = st.mtimeMs;
-          c.stableSince = now;
-          continue;
-        }
-        if (now - c.stableSince >= this.options.stabilityMs) {
-          this.candidates.delete(path);
-          this.onStable(path);
-        }
+      const all = [...this.candidates];
+      for (let i = 0; i < all.length; i += SWEEP_SLICE) {
+        const slice = all.slice(i, i + SWEEP_SLICE);
+        const stats = await Promise.all(slice.map(([path]) => lstat(path).catch(() => undefined)));
+        slice.forEach(([path, c], k) => this.judge(path, c, stats[k], now));
       }
     } finally {
       this.sweeping = false;
+    }
+  }
+
+  private judge(path: string, c: Candidate, st: Stats | undefined, now: number): void {
+    if (this.candidates.get(path) !== c) return; // unlinked (or seen anew) while we looked
+    if (!st || st.isDirectory()) {
+      this.candidates.delete(path); // gone (moved away by its writer, or claimed), or a folder
+      return;
+    }
+    if (st.size !== c.size || st.mtimeMs !== c.mtimeMs) {
+      c.size = st.size;
+      c.mtimeMs = st.mtimeMs;
+      c.stableSince = now;
+      return;
+    }
+    if (now - c.stableSince >= this.options.stabilityMs) {
+      this.candidates.delete(path);
+      this.onStable(path);
     }
   }
 

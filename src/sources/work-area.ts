@@ -1,5 +1,6 @@
 import { syncDirectory } from '../fs/atomic-write.js';
 import { randomBytes } from 'node:crypto';
+import { renameSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -29,6 +30,21 @@ export class WorkArea {
     const target = join(this.dir, this.newName());
     try {
       await rename(path, target);
+      return target;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * `claim`, synchronously: for claiming a whole drop at once without waiting in the thread
+   * pool's queue (see ProjectRunner#claimSome).
+   */
+  claimSync(path: string): string | undefined {
+    const target = join(this.dir, this.newName());
+    try {
+      renameSync(path, target);
       return target;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
