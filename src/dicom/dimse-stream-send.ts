@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type dimse from 'dcmjs-dimse';
+import { encodeCommand } from './dimse-command.js';
 
 /**
  * A streaming data set send on top of a dcmjs-dimse association.
@@ -59,7 +60,7 @@ export interface StreamingSend {
 
 /** The parts of a dcmjs-dimse request the send uses (all public API). */
 interface OutgoingCommand {
-  getCommandDataset(): { getDenaturalizedCommandDataset(): Buffer };
+  getCommandDataset(): { getElements(): Record<string, unknown>; getDenaturalizedCommandDataset(): Buffer };
   getDataset(): unknown;
   raiseDoneEvent(): void;
 }
@@ -170,7 +171,8 @@ async function sendStreamed(
     await iterator.return?.();
     return;
   }
-  const commandBytes = command.getCommandDataset().getDenaturalizedCommandDataset();
+  const commandSet = command.getCommandDataset();
+  const commandBytes = encodeCommand(commandSet.getElements()) ?? commandSet.getDenaturalizedCommandDataset();
   socket.write(Buffer.concat([pdvHeader(pcId, commandBytes.length, MCH_COMMAND | MCH_LAST), commandBytes]));
 
   // Data not yet sent: pieces of chunks, cut into PDVs of `payload` bytes. A full PDV is held
@@ -195,16 +197,19 @@ async function sendStreamed(
     pending -= n;
     return out;
   };
-  // The PDUs cut from one chunk go out as one write: one copy of a few MiB costs far less than
-  // two socket writes per PDU (a 16 KiB maximum PDU makes 65,536 PDUs per GiB).
+  // The PDUs cut from one chunk go out as one writev: written corked, the headers and the pieces
+  // of the chunk are gathered by the socket without copying them into one buffer (a 16 KiB
+  // maximum PDU makes 65,536 PDUs per GiB, and a copy of every small instance).
   const writePdvs = (flush: boolean): void => {
-    const out: Buffer[] = [];
+    if (!(pending > payload || (flush && pending > 0))) return;
+    socket.cork();
     while (pending > payload || (flush && pending > 0)) {
       const n = Math.min(payload, pending);
       const last = flush && n === pending;
-      out.push(pdvHeader(pcId, n, last ? MCH_LAST : 0), ...take(n));
+      socket.write(pdvHeader(pcId, n, last ? MCH_LAST : 0));
+      for (const piece of take(n)) socket.write(piece);
     }
-    if (out.length > 0) socket.write(Buffer.concat(out));
+    socket.uncork();
   };
 
   try {
