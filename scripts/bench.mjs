@@ -86,8 +86,15 @@ const settle = () => {
 async function compare(name, dir) {
   const n = files(dir).length;
   const mb = bytesOf(dir) / MiB;
-  execFileSync('cp', ['-r', dir, join(work, `warm-${name}`)]); // warm the page cache for both runs
-  rmSync(join(work, `warm-${name}`), { recursive: true, force: true });
+  // Warm the page cache for every contender by reading the inputs (not by copying them: see below).
+  execFileSync('sh', ['-c', 'cat "$@" > /dev/null', 'sh', ...files(dir)]);
+  // Outputs of many files are deleted only after all rounds: a file system may make the next
+  // run's file creation pay for the deletions just before it (ext4 without a journal, as on this
+  // VM, scans past inodes deleted in the last ~30 s for every new file), which would bill one
+  // contender for the one before it.
+  const keep = n > 100;
+  const finished = [];
+  const done = (path) => (keep ? finished.push(path) : rmSync(path, { recursive: true, force: true }));
   const contenders = ['copy', 'anonymize', ...(gdcmanonCert ? ['gdcmanon'] : [])];
   const runs = Object.fromEntries(contenders.map((c) => [c, []]));
   let delivered = 0;
@@ -96,24 +103,27 @@ async function compare(name, dir) {
       await settle();
       if (which === 'gdcmanon') {
         // GDCM's anonymizer, Basic Profile (E.1), run the same way: its outputs flushed to disk too.
-        runs.gdcmanon.push(await timed('sh', ['-c', 'gdcmanon -e -c "$2" -r --continue -i "$0" -o "$1" && sync -f "$1"', dir, join(work, `gdcm-${name}`), gdcmanonCert]));
-        rmSync(join(work, `gdcm-${name}`), { recursive: true, force: true });
+        const out = join(work, `gdcm-${name}-${round}`);
+        runs.gdcmanon.push(await timed('sh', ['-c', 'gdcmanon -e -c "$2" -r --continue -i "$0" -o "$1" && sync -f "$1"', dir, out, gdcmanonCert]));
+        done(out);
       } else if (which === 'copy') {
         // The copy is flushed to disk too (sync -f: syncfs of its file system): the agent fsyncs every
         // output before it counts as written, and an unflushed copy would time the page cache, not the disk.
-        runs.copy.push(await timed('sh', ['-c', 'cp -r "$0" "$1" && sync -f "$1"', dir, join(work, `copy-${name}`)]));
-        rmSync(join(work, `copy-${name}`), { recursive: true, force: true });
+        const out = join(work, `copy-${name}-${round}`);
+        runs.copy.push(await timed('sh', ['-c', 'cp -r "$0" "$1" && sync -f "$1"', dir, out]));
+        done(out);
       } else {
-        const out = join(work, `anon-${name}`);
+        const out = join(work, `anon-${name}-${round}`);
         runs.anonymize.push(await timed(process.execPath, [cli, 'anonymize', dir, '--out', join(out, 'out'), '--quarantine', join(out, 'q'),
           '--failed', join(out, 'f'), '--prefix', 'BENCH_', '--store', join(out, 'store.json'), '--shift-days', '-100', ...(concurrency ? ['--concurrency', concurrency] : [])]));
         delivered = files(join(out, 'out')).filter((f) => f.endsWith('.dcm')).length;
-        rmSync(out, { recursive: true, force: true });
+        done(out);
         // A run that set files aside would be timing less work than the copy.
         if (delivered !== n) throw new Error(`anonymize delivered ${delivered} of ${n} ${name} files`);
       }
     }
   }
+  for (const path of finished) rmSync(path, { recursive: true, force: true });
   const summary = (xs) => {
     const seconds = median(xs.map((x) => x.seconds));
     return { seconds: +seconds.toFixed(3), filesPerSecond: +(n / seconds).toFixed(1), mbPerSecond: +(mb / seconds).toFixed(1),

@@ -17,6 +17,23 @@ describe('atomic writes', () => {
     expect(readdirSync(join(root, 'tmp'))).toEqual([]);
   });
 
+  it('gives writes of one target in flight at once distinct temporaries (the last rename wins, nothing collides)', async () => {
+    const target = join(root, 'same', 'out.bin');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const slow = (text: string) => async (out: Parameters<Parameters<typeof createFileAtomically>[1]>[0]): Promise<void> => {
+      await writeAll(out, [Buffer.from(text)]);
+      await gate;
+    };
+    const writes = ['first', 'second', 'third'].map((t) => createFileAtomically(target, slow(t), 0o644, join(root, 'tmp-same')));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(join(root, 'tmp-same'))).toHaveLength(3);
+    release();
+    await Promise.all(writes);
+    expect(['first', 'second', 'third']).toContain(readFileSync(target, 'utf8'));
+    expect(readdirSync(join(root, 'tmp-same'))).toEqual([]);
+  });
+
   it('leaves neither target nor temporary when filling fails', async () => {
     const target = join(root, 'failing', 'out.bin');
     const fill = async (out: Parameters<Parameters<typeof createFileAtomically>[1]>[0]): Promise<void> => {

@@ -45,6 +45,7 @@ describe('a project runner meeting a large drop', () => {
     const runner = new ProjectRunner(project, store, pino({ level: 'silent' }), 1, held.workers);
     await runner.start();
     cleanup.push(() => runner.stop());
+    cleanup.push(() => held.open()); // stop() waits for the files in flight
 
     mkdirSync(join(root, 'drop'));
     for (let i = 0; i < 30; i++) {
@@ -56,6 +57,8 @@ describe('a project runner meeting a large drop', () => {
     const claims = (): number => readdirSync(project.work).filter((n) => !n.startsWith('.')).length;
     await waitFor(() => claims() === 30, 10_000, 'every file of the drop claimed');
     expect(readdirSync(join(project.inbox, 'drop'))).toEqual([]);
+    await waitFor(() => held.started() === 2, 10_000, 'processing started');
+    await new Promise((r) => setTimeout(r, 300));
     expect(held.started()).toBe(2); // processing keeps its own limit
 
     held.open();
