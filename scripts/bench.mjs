@@ -73,10 +73,22 @@ function timed(command, argv) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const settle = () => {
-  execFileSync('sync'); // the last run's dirty pages are not billed to the next one
+/**
+ * Puts every run on the same footing: the last run's dirty pages flushed, then (as root) the
+ * page, dentry and inode caches dropped and the inputs read back in. Without the drop the runs
+ * drift by 3x here: each leaves a GiB more of page cache, and ext4 without a journal (this VM's)
+ * scans past inodes deleted in the last ~30 s while their table blocks are cached, billing one
+ * contender for the deletions of the one before it.
+ */
+const settle = (inputs) => {
+  execFileSync('sync');
+  if (canDropCaches) {
+    writeFileSync('/proc/sys/vm/drop_caches', '3');
+    execFileSync('sh', ['-c', 'cat "$@" > /dev/null', 'sh', ...files(inputs)]);
+  }
   return new Promise((r) => setTimeout(r, 500));
 };
+const canDropCaches = process.getuid?.() === 0 && existsSync('/proc/sys/vm/drop_caches');
 
 /**
  * Times `cp -r` + `sync -f` and `deid-agent anonymize` of the same folder in alternating rounds
@@ -86,21 +98,15 @@ const settle = () => {
 async function compare(name, dir) {
   const n = files(dir).length;
   const mb = bytesOf(dir) / MiB;
-  // Warm the page cache for every contender by reading the inputs (not by copying them: see below).
+  // Warm the page cache for every contender by reading the inputs.
   execFileSync('sh', ['-c', 'cat "$@" > /dev/null', 'sh', ...files(dir)]);
-  // Outputs of many files are deleted only after all rounds: a file system may make the next
-  // run's file creation pay for the deletions just before it (ext4 without a journal, as on this
-  // VM, scans past inodes deleted in the last ~30 s for every new file), which would bill one
-  // contender for the one before it.
-  const keep = n > 100;
-  const finished = [];
-  const done = (path) => (keep ? finished.push(path) : rmSync(path, { recursive: true, force: true }));
+  const done = (path) => rmSync(path, { recursive: true, force: true });
   const contenders = ['copy', 'anonymize', ...(gdcmanonCert ? ['gdcmanon'] : [])];
   const runs = Object.fromEntries(contenders.map((c) => [c, []]));
   let delivered = 0;
   for (let round = 0; round < rounds; round++) {
     for (const which of round % 2 === 0 ? contenders : [...contenders].reverse()) {
-      await settle();
+      await settle(dir);
       if (which === 'gdcmanon') {
         // GDCM's anonymizer, Basic Profile (E.1), run the same way: its outputs flushed to disk too.
         const out = join(work, `gdcm-${name}-${round}`);
@@ -123,7 +129,6 @@ async function compare(name, dir) {
       }
     }
   }
-  for (const path of finished) rmSync(path, { recursive: true, force: true });
   const summary = (xs) => {
     const seconds = median(xs.map((x) => x.seconds));
     return { seconds: +seconds.toFixed(3), filesPerSecond: +(n / seconds).toFixed(1), mbPerSecond: +(mb / seconds).toFixed(1),
