@@ -84,10 +84,12 @@ const settle = (inputs) => {
   execFileSync('sync');
   if (canDropCaches) {
     writeFileSync('/proc/sys/vm/drop_caches', '3');
-    execFileSync('sh', ['-c', 'cat "$@" > /dev/null', 'sh', ...files(inputs)]);
+    readAll(inputs);
   }
   return new Promise((r) => setTimeout(r, 500));
 };
+/** Reads every file under `dir` into the page cache (names on stdin: no argument-length limit). */
+const readAll = (dir) => execFileSync('xargs', ['-0', 'cat'], { input: files(dir).join('\0'), stdio: ['pipe', 'ignore', 'inherit'] });
 const canDropCaches = process.getuid?.() === 0 && existsSync('/proc/sys/vm/drop_caches');
 
 /**
@@ -99,7 +101,7 @@ async function compare(name, dir) {
   const n = files(dir).length;
   const mb = bytesOf(dir) / MiB;
   // Warm the page cache for every contender by reading the inputs.
-  execFileSync('sh', ['-c', 'cat "$@" > /dev/null', 'sh', ...files(dir)]);
+  readAll(dir);
   const done = (path) => rmSync(path, { recursive: true, force: true });
   const contenders = ['copy', 'anonymize', ...(gdcmanonCert ? ['gdcmanon'] : [])];
   const runs = Object.fromEntries(contenders.map((c) => [c, []]));

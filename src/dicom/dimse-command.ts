@@ -39,6 +39,9 @@ function encodeValue(vr: CommandVr, value: unknown): Buffer | undefined {
     return b;
   }
   if (typeof value !== 'string') return undefined;
+  // Plain ASCII only, and an AE title of at most 16 characters (PS3.5 6.2): anything else is the
+  // library's to encode (it truncates long AE titles), so the two never differ.
+  if (!/^[\x20-\x7e]*$/.test(value) || (vr === 'AE' && value.length > 16)) return undefined;
   const bytes = Buffer.from(value, 'latin1');
   if (bytes.length % 2 === 0) return bytes;
   // Padding to even length: UIDs with NUL, AE titles with a space (PS3.5 6.2).

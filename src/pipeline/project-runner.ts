@@ -26,8 +26,11 @@ import { errorCode, isTransient } from './transient.js';
 type Job = { readonly inbox: string } | { readonly claimed: string };
 
 const DEFAULT_STABILITY_MS = 2000;
-/** Claims (renames) per event-loop turn while claiming a drop. */
+/** Claims (renames) per event-loop turn while claiming a drop, and the turn's time budget. */
 const CLAIMS_PER_TURN = 64;
+const CLAIM_TURN_MS = 10;
+/** A synchronous rename slower than this means a slow file system: claims go asynchronous. */
+const SLOW_RENAME_MS = 5;
 
 /**
  * One project's agent: watches the inbox, claims stable files into the work area, and settles each
@@ -40,9 +43,11 @@ export class ProjectRunner {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private stopping = false;
   private readonly workArea: WorkArea;
-  /** Stable inbox files waiting for their claim (see claimSome). */
+  /** Stable inbox files waiting for their claim (see claimWaiting). */
   private readonly toClaim: string[] = [];
   private claiming = false;
+  /** Claims by synchronous rename, until one is slow (see claimWaiting). */
+  private syncClaims: boolean;
   /** Processing: claimed files, at most `concurrency` in flight. */
   private readonly pool: TaskPool<{ readonly claimed: string }>;
   private watcher: InboxWatcher | undefined;
@@ -68,7 +73,8 @@ export class ProjectRunner {
     this.workArea = new WorkArea(project.work);
     this.board = new DeferredBoard(project.work, (e) => this.log.warn({ project: project.name, code: errorCode(e) }, 'cannot record deferred claims for status'));
     // 8 files in flight per CPU: most of a file's time is I/O waits (as for anonymize).
-    // Claims are not limited by it: a drop is claimed whole as soon as it is stable (claimSome).
+    // Claims are not limited by it: a drop is claimed whole as soon as it is stable (claimWaiting).
+    this.syncClaims = !(project.watch?.usePolling ?? false);
     this.pool = new TaskPool(project.concurrency ?? 8 * cpus, (job) => this.runJob(job));
   }
 
@@ -168,29 +174,63 @@ export class ProjectRunner {
     return true;
   }
 
-  /**
-   * Claims a turn's share of the stable inbox files, then yields. Claims are renames done
-   * synchronously: a drop is then claimed whole at once, and the inbox folder empties at once.
-   * The watcher re-reads a folder, and lstats every entry left in it, each time entries leave it;
-   * asynchronous renames waited in the thread pool's queue behind those lstats, so a 1,000-file
-   * drop drained slowly and cost ~100,000 lstats. A rename is a metadata operation; the slice
-   * bounds how long one turn can hold the event loop on a slow share.
-   */
-  private claimSome(): void {
-    for (const inbox of this.toClaim.splice(0, CLAIMS_PER_TURN)) {
-      // Paused by a transient error: the file waits unclaimed, with the others, for one timer,
-      // so a full disk costs neither a claim nor a retry per file.
-      if (this.stopping || this.holdIfPaused({ inbox })) continue;
-      this.claimOne(inbox);
-    }
-    if (this.toClaim.length > 0 && !this.stopping) setImmediate(() => this.claimSome());
-    else this.claiming = false;
+  /** Starts claiming what is waiting, unless a claiming loop already runs. */
+  private kickClaims(): void {
+    if (this.claiming || this.stopping || this.toClaim.length === 0) return;
+    this.claiming = true;
+    setImmediate(() => {
+      void this.claimWaiting().finally(() => {
+        this.claiming = false;
+        this.kickClaims(); // what arrived during the last await
+      });
+    });
   }
 
-  private claimOne(inbox: string): void {
+  /**
+   * Claims the stable inbox files, yielding to the event loop every CLAIMS_PER_TURN claims or
+   * CLAIM_TURN_MS. Claims are synchronous renames: a drop is then claimed whole at once and the
+   * inbox folder empties at once. The watcher re-reads a folder, and lstats every entry left in it,
+   * each time entries leave it; asynchronous renames waited in the thread pool's queue behind those
+   * lstats, so a 1,000-file drop drained slowly and cost ~100,000 lstats. Where a rename is slow
+   * (a network share, or `watch.usePolling`, which is meant for one) renames go back to the thread
+   * pool, so that a slow or hung server never holds the event loop.
+   */
+  private async claimWaiting(): Promise<void> {
+    let turnStart = performance.now();
+    let inTurn = 0;
+    while (this.toClaim.length > 0 && !this.stopping) {
+      const inbox = this.toClaim.shift() as string;
+      // Paused by a transient error: the file waits unclaimed, with the others, for one timer,
+      // so a full disk costs neither a claim nor a retry per file.
+      if (this.holdIfPaused({ inbox })) continue;
+      try {
+        await this.claimOne(inbox);
+      } catch (e) {
+        // claimOne handles the claim's own errors; this is a bug, logged, and the file stays in the
+        // inbox for the next start (the watcher has reported it already).
+        this.log.error({ project: this.project.name, error: (e as Error).name, code: (e as NodeJS.ErrnoException).code }, 'unexpected error while claiming');
+      }
+      if (++inTurn >= CLAIMS_PER_TURN || performance.now() - turnStart > CLAIM_TURN_MS) {
+        await new Promise((r) => setImmediate(r));
+        turnStart = performance.now();
+        inTurn = 0;
+      }
+    }
+  }
+
+  private async claimOne(inbox: string): Promise<void> {
     let claimed: string | undefined;
     try {
-      claimed = this.workArea.claimSync(inbox);
+      if (this.syncClaims) {
+        const started = performance.now();
+        claimed = this.workArea.claimSync(inbox);
+        if (performance.now() - started > SLOW_RENAME_MS) {
+          this.syncClaims = false;
+          this.log.warn({ project: this.project.name }, 'renames are slow on this file system (a network share?): claiming through the thread pool');
+        }
+      } else {
+        claimed = await this.workArea.claim(inbox);
+      }
     } catch (e) {
       // The watcher reports a file once: a claim that failed (EMFILE, ENOSPC, the work area
       // gone) is tried again with backoff, never forgotten.
@@ -253,10 +293,7 @@ export class ProjectRunner {
     }
     if (this.stopping) return;
     this.toClaim.push(job.inbox);
-    if (!this.claiming) {
-      this.claiming = true;
-      setImmediate(() => this.claimSome());
-    }
+    this.kickClaims();
   }
 
   /** Claims waiting out a transient error: how many, since when, and the latest code. */

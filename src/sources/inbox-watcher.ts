@@ -13,8 +13,10 @@ export interface InboxWatchOptions {
   readonly stabilityMs: number;
 }
 
-/** Candidates lstat'ed at once per sweep. */
-const SWEEP_SLICE = 256;
+/** Candidates lstat'ed at once per sweep (a few per thread-pool thread: other I/O shares the pool). */
+const SWEEP_SLICE = 64;
+
+const isGone = (e: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException | undefined)?.code ?? '');
 
 interface Candidate {
   size: number;
@@ -74,7 +76,7 @@ export class InboxWatcher {
       const all = [...this.candidates];
       for (let i = 0; i < all.length; i += SWEEP_SLICE) {
         const slice = all.slice(i, i + SWEEP_SLICE);
-        const stats = await Promise.all(slice.map(([path]) => lstat(path).catch(() => undefined)));
+        const stats = await Promise.all(slice.map(([path]) => lstat(path).catch((e: unknown) => (isGone(e) ? undefined : e as Error))));
         slice.forEach(([path, c], k) => this.judge(path, c, stats[k], now));
       }
     } finally {
@@ -82,8 +84,10 @@ export class InboxWatcher {
     }
   }
 
-  private judge(path: string, c: Candidate, st: Stats | undefined, now: number): void {
+  private judge(path: string, c: Candidate, st: Stats | Error | undefined, now: number): void {
     if (this.candidates.get(path) !== c) return; // unlinked (or seen anew) while we looked
+    // EIO, ESTALE, EACCES: the file may well be there; it stays a candidate, looked at next time.
+    if (st instanceof Error) return;
     if (!st || st.isDirectory()) {
       this.candidates.delete(path); // gone (moved away by its writer, or claimed), or a folder
       return;

@@ -1,12 +1,14 @@
 import { syncDirectory } from '../fs/atomic-write.js';
 import { randomBytes } from 'node:crypto';
-import { renameSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { lstatSync, renameSync } from 'node:fs';
+import { lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Marks a staging folder whose archive was fully expanded (and so may be deleted). */
 export const COMPLETE_MARKER = '.complete';
 const STAGING_SUFFIX = '.x';
+
+const isMissing = (e: unknown): boolean => (e as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 
 /**
  * The agent's private area for one project, on the inbox's file system. A file is claimed by an
@@ -25,21 +27,24 @@ export class WorkArea {
     return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
   }
 
-  /** Moves `path` into the work area; undefined when it vanished first. */
+  /**
+   * Moves `path` into the work area; undefined when it vanished first. ENOENT also comes when the
+   * work area itself is gone: then the file is still there, and the error is thrown (retried).
+   */
   async claim(path: string): Promise<string | undefined> {
     const target = join(this.dir, this.newName());
     try {
       await rename(path, target);
       return target;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (isMissing(e) && !(await lstat(path).then(() => true, () => false))) return undefined;
       throw e;
     }
   }
 
   /**
    * `claim`, synchronously: for claiming a whole drop at once without waiting in the thread
-   * pool's queue (see ProjectRunner#claimSome).
+   * pool's queue (see ProjectRunner#claimWaiting).
    */
   claimSync(path: string): string | undefined {
     const target = join(this.dir, this.newName());
@@ -47,7 +52,7 @@ export class WorkArea {
       renameSync(path, target);
       return target;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (isMissing(e) && lstatSync(path, { throwIfNoEntry: false }) === undefined) return undefined;
       throw e;
     }
   }

@@ -29,8 +29,8 @@ describe('encoding a C-STORE command set ourselves', () => {
     ['odd UID', storeRequest('1.2.45', 1)],
     ['even UID', storeRequest('1.2.345', 0xffff)],
     ['64-character UID', storeRequest(`2.25.${'1'.repeat(59)}`, 300)],
-    ['move originator, odd AE', storeRequest('1.2.3.4', 2, { aet: 'PACS', id: 9 })],
-    ['move originator, even AE', storeRequest('1.2.3.4', 2, { aet: 'ORTHANC', id: 65_535 })],
+    ['move originator, even AE', storeRequest('1.2.3.4', 2, { aet: 'PACS', id: 9 })],
+    ['move originator, odd AE', storeRequest('1.2.3.4', 2, { aet: 'ORTHANC', id: 65_535 })],
   ];
   it.each(cases)('gives the bytes dcmjs-dimse would send (%s)', (_name, request) => {
     const command = request.getCommandDataset();
@@ -41,5 +41,7 @@ describe('encoding a C-STORE command set ourselves', () => {
     expect(encodeCommand({ CommandField: 1, NumberOfRemainingSuboperations: 3 })).toBeUndefined();
     expect(encodeCommand({ CommandField: 1, MessageID: 70_000 })).toBeUndefined();
     expect(encodeCommand({ CommandField: 1, AffectedSOPInstanceUID: 12 })).toBeUndefined();
+    expect(encodeCommand({ CommandField: 1, MoveOriginatorApplicationEntityTitle: 'A_VERY_LONG_AE_TITLE' })).toBeUndefined();
+    expect(encodeCommand({ CommandField: 1, MoveOriginatorApplicationEntityTitle: 'PACSÉ' })).toBeUndefined();
   });
 });
