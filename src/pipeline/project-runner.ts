@@ -30,7 +30,7 @@ const DEFAULT_STABILITY_MS = 2000;
 const CLAIMS_PER_TURN = 64;
 const CLAIM_TURN_MS = 10;
 /** A synchronous rename slower than this means a slow file system: claims go asynchronous. */
-const SLOW_RENAME_MS = 5;
+const SLOW_RENAME_MS = 20;
 
 /**
  * One project's agent: watches the inbox, claims stable files into the work area, and settles each
