@@ -16,6 +16,7 @@ import { type InstanceProcessor, type InstanceWorkers, inThisThread } from './in
 import { assertNever, type Outcome } from './outcome.js';
 import { safeReason } from './process-instance.js';
 import { settleAside } from './settle-aside.js';
+import { Fifo } from './fifo.js';
 import { TaskPool } from './task-pool.js';
 import { CStoreForwarder } from '../sinks/cstore-forwarder.js';
 import { ForwardLedger, forwardLedgerDir } from '../sinks/forward-ledger.js';
@@ -44,7 +45,7 @@ export class ProjectRunner {
   private stopping = false;
   private readonly workArea: WorkArea;
   /** Stable inbox files waiting for their claim (see claimWaiting). */
-  private readonly toClaim: string[] = [];
+  private readonly toClaim = new Fifo<string>();
   private claiming = false;
   /** Claims by synchronous rename, until one is slow (see claimWaiting). */
   private syncClaims: boolean;
@@ -199,7 +200,7 @@ export class ProjectRunner {
     let turnStart = performance.now();
     let inTurn = 0;
     while (this.toClaim.length > 0 && !this.stopping) {
-      const inbox = this.toClaim.shift() as string;
+      const inbox = this.toClaim.take() as string;
       // Paused by a transient error: the file waits unclaimed, with the others, for one timer,
       // so a full disk costs neither a claim nor a retry per file.
       if (this.holdIfPaused({ inbox })) continue;

@@ -1,9 +1,11 @@
+import { Fifo } from './fifo.js';
+
 /**
  * Runs queued tasks with at most `limit` in flight. Queued items are cheap (a path); the work
  * and its memory are bounded by the limit. After stop() nothing new starts.
  */
 export class TaskPool<T> {
-  private readonly queue: T[] = [];
+  private readonly queue = new Fifo<T>();
   private running = 0;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
@@ -20,7 +22,7 @@ export class TaskPool<T> {
 
   private pump(): void {
     while (!this.stopped && this.running < this.limit && this.queue.length > 0) {
-      const item = this.queue.shift() as T;
+      const item = this.queue.take() as T;
       this.running++;
       void this.run(item).catch((e: unknown) => {
         this.errors.push(e);
@@ -45,7 +47,7 @@ export class TaskPool<T> {
   /** Starts nothing more; resolves when the tasks in flight have finished. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.queue.length = 0;
+    this.queue.clear();
     if (this.running > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
   }
 }
