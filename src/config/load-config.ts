@@ -1,14 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, extname, join, resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { configSchema, type ResolvedConfig } from './schema.js';
+import { ConfigError } from './config-error.js';
+import { configSchema, localFolders, type ResolvedBoxConfig, type ResolvedConfig, type ResolvedGraphConfig, type ValidConfig } from './schema.js';
+import { readSecret } from './secrets.js';
 
-export class ConfigError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(`[config] ${message}`, options);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError } from './config-error.js';
 
 async function loadRaw(file: string): Promise<unknown> {
   const ext = extname(file);
@@ -41,15 +38,40 @@ export async function loadConfig(file: string): Promise<ResolvedConfig> {
     throw new ConfigError(`${file} is invalid:\n  ${lines.join('\n  ')}`);
   }
   const c = parsed.data;
+  // Secrets are read only when a project uses the service: a config may keep an unused app.
+  const uses = (service: 'box' | 'graph'): boolean => c.projects.some((p) => [p.inbox, p.outbox].some((f) => typeof f !== 'string' && service in f));
   return {
     ...(c.dicom ? { dicom: c.dicom } : {}),
     ...(c.workers === undefined ? {} : { workers: c.workers }),
+    ...(c.box && uses('box') ? { box: await resolveBox(c.box) } : {}),
+    ...(c.graph && uses('graph') ? { graph: await resolveGraph(c.graph) } : {}),
     store: resolve(c.store),
-    projects: c.projects.map((p) => ({
-      ...p, inbox: resolve(p.inbox), outbox: resolve(p.outbox), quarantine: resolve(p.quarantine), failed: resolve(p.failed),
-      // Beside the inbox by default, so that claiming (a rename) stays on one file system.
-      work: resolve(p.work ?? join(dirname(resolve(p.inbox)), `.deid-work-${p.name}`)),
+    projects: c.projects.map(({ inbox, outbox, ...p }) => ({
+      ...p, ...localFolders({ ...p, inbox, outbox }), quarantine: resolve(p.quarantine), failed: resolve(p.failed),
+      ...(typeof inbox === 'string' ? {} : { remoteInbox: inbox }),
+      ...(typeof outbox === 'string' ? {} : { remoteOutbox: outbox }),
       ...(p.retrieve ? { retrieve: { ...p.retrieve, requests: resolve(p.retrieve.requests) } } : {}),
     })),
+  };
+}
+
+async function resolveBox(b: NonNullable<ValidConfig['box']>): Promise<ResolvedBoxConfig> {
+  return {
+    ...(b.clientId ? { clientId: b.clientId } : {}),
+    ...(b.clientSecret ? { clientSecret: await readSecret(b.clientSecret, 'box.clientSecret') } : {}),
+    ...(b.enterpriseId ? { enterpriseId: b.enterpriseId } : {}),
+    ...(b.userId ? { userId: b.userId } : {}),
+    ...(b.jwtConfig ? { jwtConfig: await readSecret(b.jwtConfig, 'box.jwtConfig') } : {}),
+    ...(b.baseUrls ? { baseUrls: b.baseUrls } : {}),
+  };
+}
+
+async function resolveGraph(g: NonNullable<ValidConfig['graph']>): Promise<ResolvedGraphConfig> {
+  return {
+    tenantId: g.tenantId, clientId: g.clientId,
+    ...(g.clientSecret ? { clientSecret: await readSecret(g.clientSecret, 'graph.clientSecret') } : {}),
+    ...(g.certificate ? { certificate: await readSecret(g.certificate, 'graph.certificate') } : {}),
+    ...(g.authorityHost ? { authorityHost: g.authorityHost } : {}),
+    ...(g.baseUrl ? { baseUrl: g.baseUrl } : {}),
   };
 }

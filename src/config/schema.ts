@@ -32,13 +32,69 @@ export const forwardConfigSchema = z.object({
   batchSize: z.number().int().min(1).max(10_000).default(100),
 }).strict();
 
+/** A secret: from an environment variable, or a file readable by its owner only (never inline). */
+export const secretSchema = z.union([
+  z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }).strict(),
+  z.object({ file: z.string().min(1) }).strict(),
+], { error: 'give a secret as { "env": NAME } or { "file": PATH } (mode 0600), never inline' });
+
+const url = z.string().url().refine((u) => /^https?:/.test(u), 'an http(s) URL');
+
+/** A Box app's credentials: Client Credentials Grant (enterprise or user), or a JWT app config file. */
+export const boxConfigSchema = z.object({
+  clientId: z.string().min(1).optional(),
+  clientSecret: secretSchema.optional(),
+  enterpriseId: z.string().min(1).optional(),
+  userId: z.string().min(1).optional(),
+  /** The app's JSON config file (JWT auth, with its private key): a secret file. */
+  jwtConfig: secretSchema.optional(),
+  /** For proxies and tests; default the real service. */
+  baseUrls: z.object({ baseUrl: url, uploadUrl: url, oauth2Url: url }).strict().optional(),
+}).strict().superRefine((b, ctx) => {
+  if (b.jwtConfig) return;
+  if (!b.clientId || !b.clientSecret) ctx.addIssue({ code: 'custom', message: 'needs clientId and clientSecret (Client Credentials Grant), or jwtConfig' });
+  if (!b.enterpriseId === !b.userId) ctx.addIssue({ code: 'custom', message: 'Client Credentials Grant needs exactly one of enterpriseId and userId' });
+});
+
+/** An Entra app's app-only credentials for Microsoft Graph (SharePoint/OneDrive). */
+export const graphConfigSchema = z.object({
+  tenantId: z.string().min(1),
+  clientId: z.string().min(1),
+  clientSecret: secretSchema.optional(),
+  /** A PEM file with the certificate and its private key (ClientCertificateCredential). */
+  certificate: secretSchema.optional(),
+  authorityHost: url.optional(),
+  baseUrl: url.optional(),
+}).strict().refine((g) => !g.clientSecret !== !g.certificate, 'give exactly one of clientSecret and certificate');
+
+const ackSchema = z.enum(['delete', 'archive']).default('delete');
+const conflictSchema = z.enum(['fail', 'replace']).default('fail');
+/** How many files move to or from a cloud folder at once. */
+const transfersSchema = z.number().int().min(1).max(32).default(4);
+const boxFolder = z.object({ folderId: z.string().regex(/^\d+$/, 'a Box folder id (digits)') });
+const graphFolder = z.object({ driveId: z.string().min(1), path: z.string().startsWith('/').optional(), itemId: z.string().min(1).optional() });
+const onePlace = (g: { path?: string | undefined; itemId?: string | undefined }): boolean => !g.path !== !g.itemId;
+const onePlaceMessage = 'give exactly one of path and itemId';
+
+/** A cloud inbox: files are claimed (moved into a processing folder of the agent's), downloaded, and acked once settled. */
+export const remoteInboxSchema = z.union([
+  z.object({ box: boxFolder.extend({ ack: ackSchema, transfers: transfersSchema, pollIntervalMs: z.number().int().min(100).default(60_000), changeIntervalMs: z.number().int().min(100).default(5_000) }).strict() }).strict(),
+  z.object({ graph: graphFolder.extend({ ack: ackSchema, transfers: transfersSchema, pollIntervalMs: z.number().int().min(100).default(60_000), changeIntervalMs: z.number().int().min(100).default(5_000) }).strict().refine(onePlace, onePlaceMessage) }).strict(),
+]);
+/** A cloud outbox: each de-identified instance is uploaded from a local spool, with its own ledger. */
+export const remoteOutboxSchema = z.union([
+  z.object({ box: boxFolder.extend({ onConflict: conflictSchema, transfers: transfersSchema }).strict() }).strict(),
+  z.object({ graph: graphFolder.extend({ onConflict: conflictSchema, transfers: transfersSchema }).strict().refine(onePlace, onePlaceMessage) }).strict(),
+]);
+
 const prefix = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$/, 'letters, digits, _ and - only, at most 41 characters');
 
 export const projectConfigSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . and - only'),
   prefix,
-  inbox: z.string().min(1),
-  outbox: z.string().min(1),
+  /** A local folder, or a cloud folder: { box: { folderId } } or { graph: { driveId, path | itemId } }. */
+  inbox: z.union([z.string().min(1), remoteInboxSchema]),
+  outbox: z.union([z.string().min(1), remoteOutboxSchema]),
   quarantine: z.string().min(1),
   failed: z.string().min(1),
   /** A fixed shift in days; when absent one is drawn from dateShiftRange the first time. */
@@ -108,6 +164,10 @@ const configBase = z.object({
   dicom: z.object({ aet: aeTitle, port: z.number().int().min(1).max(65535) }).strict().optional(),
   /** Worker threads that de-identify instances for every project (default: the number of CPUs; 0: the main thread). */
   workers: z.number().int().min(0).max(64).optional(),
+  /** The Box app the projects' Box folders are reached with. */
+  box: boxConfigSchema.optional(),
+  /** The Entra app the projects' SharePoint/OneDrive folders are reached with. */
+  graph: graphConfigSchema.optional(),
   projects: z.array(projectConfigSchema).min(1),
 }).strict();
 
@@ -118,6 +178,13 @@ export const configSchema = configBase.superRefine((c, ctx) => {
     if (p.retrieve && p.retrieve.method === 'move' && !c.dicom) ctx.addIssue({ code: 'custom', path: ['projects', i, 'retrieve', 'method'], message: 'C-MOVE needs the agent\'s listener: set dicom { aet, port }, or use method "get"' });
     if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['projects', i, 'name'], message: `duplicate project name '${p.name}'` });
     seen.add(p.name);
+    for (const key of ['inbox', 'outbox'] as const) {
+      const folder = p[key];
+      if (typeof folder === 'string') continue;
+      if ('box' in folder && !c.box) ctx.addIssue({ code: 'custom', path: ['projects', i, key, 'box'], message: 'needs the Box app: set "box" at the top level' });
+      if ('graph' in folder && !c.graph) ctx.addIssue({ code: 'custom', path: ['projects', i, key, 'graph'], message: 'needs the Entra app: set "graph" at the top level' });
+    }
+    if (typeof p.inbox !== 'string' && (p.listen || p.retrieve)) ctx.addIssue({ code: 'custom', path: ['projects', i, 'inbox'], message: 'a cloud inbox project takes its inputs from the cloud folder only (no listen or retrieve)' });
   }
   checkRetrievalRouting(c, ctx);
   checkInputFolders(c, ctx);
@@ -187,8 +254,10 @@ function checkRetrievalRouting(c: ConfigInput, ctx: z.RefinementCtx): void {
 function checkInputFolders(c: ConfigInput, ctx: z.RefinementCtx): void {
   const folders: Array<{ path: string; key: (string | number)[] }> = [];
   for (const [i, p] of c.projects.entries()) {
-    folders.push({ path: resolve(p.inbox), key: ['projects', i, 'inbox'] });
-    folders.push({ path: resolve(p.work ?? join(dirname(resolve(p.inbox)), `.deid-work-${p.name}`)), key: ['projects', i, 'work'] });
+    const local = localFolders(p);
+    folders.push({ path: local.inbox, key: ['projects', i, 'inbox'] });
+    folders.push({ path: local.work, key: ['projects', i, 'work'] });
+    if (typeof p.outbox !== 'string') folders.push({ path: local.outbox, key: ['projects', i, 'outbox'] });
     if (p.retrieve) folders.push({ path: resolve(p.retrieve.requests), key: ['projects', i, 'retrieve', 'requests'] });
   }
   const inside = (a: string, b: string): boolean => a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
@@ -202,17 +271,64 @@ function checkInputFolders(c: ConfigInput, ctx: z.RefinementCtx): void {
   }
 }
 
+/**
+ * A project's local folders, resolved against the working directory. The work area is beside the
+ * inbox by default (claims are renames, on one file system). A cloud inbox still has a local
+ * inbox (files dropped there are taken too), beside the quarantine by default; a cloud outbox has
+ * a local spool, the outbox its sinks' ledgers hold their queued files from.
+ */
+export function localFolders(p: Pick<ProjectConfig, 'name' | 'inbox' | 'outbox' | 'quarantine' | 'work'>): { inbox: string; work: string; outbox: string } {
+  const inbox = typeof p.inbox === 'string' ? resolve(p.inbox) : join(dirname(resolve(p.quarantine)), `.deid-inbox-${p.name}`);
+  const work = resolve(p.work ?? join(dirname(inbox), `.deid-work-${p.name}`));
+  const outbox = typeof p.outbox === 'string' ? resolve(p.outbox) : join(dirname(work), `.deid-spool-${p.name}`);
+  return { inbox, work, outbox };
+}
+
 /** The shape of watch.config.ts and of --config files (.js, .mjs, .json). */
 export type DeidConfig = z.input<typeof configSchema>;
 export type ProjectConfig = z.infer<typeof projectConfigSchema>;
 export type ForwardConfig = z.infer<typeof forwardConfigSchema>;
 export type ValidConfig = z.infer<typeof configSchema>;
 
-/** A loaded config: paths absolute, the work area decided. */
-export type ResolvedProjectConfig = ProjectConfig & { readonly work: string };
+export type RemoteInboxConfig = z.infer<typeof remoteInboxSchema>;
+export type RemoteOutboxConfig = z.infer<typeof remoteOutboxSchema>;
+export type SecretRef = z.infer<typeof secretSchema>;
+
+/**
+ * A loaded config: paths absolute, the work area decided. `inbox` and `outbox` are always local
+ * folders (see localFolders); a cloud folder is in `remoteInbox` / `remoteOutbox`.
+ */
+export type ResolvedProjectConfig = Omit<ProjectConfig, 'inbox' | 'outbox'> & {
+  readonly inbox: string;
+  readonly outbox: string;
+  readonly work: string;
+  readonly remoteInbox?: RemoteInboxConfig;
+  readonly remoteOutbox?: RemoteOutboxConfig;
+};
+/** Box credentials with their secrets read (never logged). */
+export interface ResolvedBoxConfig {
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  readonly enterpriseId?: string;
+  readonly userId?: string;
+  readonly jwtConfig?: string;
+  readonly baseUrls?: { readonly baseUrl: string; readonly uploadUrl: string; readonly oauth2Url: string };
+}
+/** Graph credentials with their secrets read (never logged). */
+export interface ResolvedGraphConfig {
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly clientSecret?: string;
+  /** PEM text: the certificate and its private key. */
+  readonly certificate?: string;
+  readonly authorityHost?: string;
+  readonly baseUrl?: string;
+}
 export interface ResolvedConfig {
   readonly store: string;
   readonly dicom?: { readonly aet: string; readonly port: number };
   readonly workers?: number;
+  readonly box?: ResolvedBoxConfig;
+  readonly graph?: ResolvedGraphConfig;
   readonly projects: readonly ResolvedProjectConfig[];
 }

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runDetectors, type Detector } from '../detect/detector.js';
 import { asciiValue } from '../dicom/dataset.js';
@@ -33,8 +34,13 @@ export interface ProjectContext extends StoreCalls {
   readonly outbox: string;
   /** The cap on a deflated data set's inflated size (default: the reader's). */
   readonly maxInflatedBytes?: number;
-  /** The forward destination's ledger, when the project forwards: each output is queued there. */
-  readonly forwardLedger?: ForwardLedger;
+  /** The ledgers of the project's sinks (C-STORE, cloud folders): each output is queued in every one. */
+  readonly ledgers?: readonly ForwardLedger[];
+  /**
+   * The outbox is a spool for the sinks (a cloud outbox): an output is removed from it once queued
+   * in every ledger, whose entries are hard links to it, so its bytes go when the last sink has it.
+   */
+  readonly spool?: boolean;
 }
 
 const MEDIA_DIRECTORY_CLASS = '1.2.840.10008.1.3.10';
@@ -91,7 +97,8 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   const outputPath = join(ctx.outbox, pseudonym, out.studyInstanceUid, out.seriesInstanceUid, `${out.sopInstanceUid}.dcm`);
   // Refused before anything is written: an output that could not be queued would be delivered
   // and failed at once (a kept over-long UID, under retain-uids).
-  if (ctx.forwardLedger && !isQueueableUid(out.sopInstanceUid)) {
+  const ledgers = ctx.ledgers ?? [];
+  if (ledgers.length > 0 && !isQueueableUid(out.sopInstanceUid)) {
     return { kind: 'failed', reason: 'the SOP Instance UID is not a valid UID (more than 64 characters): it cannot be forwarded', ...source };
   }
   try {
@@ -108,11 +115,13 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   }
   // Queued only now that the output is complete and durable: a sender never meets a missing or
   // partial file. A crash before this line redoes the claim, which rewrites and queues the output.
-  if (ctx.forwardLedger) {
-    await ctx.forwardLedger.enqueue(out.sopInstanceUid, outputPath).catch((e: unknown) => {
+  for (const ledger of ledgers) {
+    await ledger.enqueue(out.sopInstanceUid, outputPath).catch((e: unknown) => {
       // Only a system error can get here (the UID was checked): the ledger's disk, which waits.
       throw typeof (e as NodeJS.ErrnoException).code === 'string' ? new TransientError('cannot queue the output for forwarding', errorCode(e)) : e;
     });
   }
+  // A crash before this leaves a spool file that the next start clears (its claim is redone).
+  if (ctx.spool) await rm(outputPath, { force: true });
   return { kind: 'delivered', outputPath, pseudonym, ...source };
 }

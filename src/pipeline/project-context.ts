@@ -35,8 +35,10 @@ export interface ProcessingSpec {
   readonly secrets: ProjectSecrets;
   readonly outbox: string;
   readonly burnedInRules: readonly BurnedInRule[];
-  /** The forward destination's ledger folder, when the project forwards. */
-  readonly forwardLedger?: string;
+  /** The ledger folders of the project's sinks (C-STORE, cloud folders): each output is queued in all. */
+  readonly ledgers?: readonly string[];
+  /** The outbox is the sinks' spool: outputs are removed once queued (see ProjectContext.spool). */
+  readonly spool?: boolean;
 }
 
 export function processingContext(spec: ProcessingSpec, calls: StoreCalls): ProjectContext {
@@ -44,7 +46,8 @@ export function processingContext(spec: ProcessingSpec, calls: StoreCalls): Proj
     name: spec.name, profile: resolveProfile(spec.options, spec.recipes), secrets: spec.secrets, outbox: spec.outbox,
     detectors: [createBurnedInRuleDetector(spec.burnedInRules)], ...calls,
     ...(spec.maxInflatedBytes === undefined ? {} : { maxInflatedBytes: spec.maxInflatedBytes }),
-    ...(spec.forwardLedger === undefined ? {} : { forwardLedger: new ForwardLedger(spec.forwardLedger) }),
+    ...(spec.ledgers === undefined ? {} : { ledgers: spec.ledgers.map((dir) => new ForwardLedger(dir)) }),
+    ...(spec.spool ? { spool: true } : {}),
   };
 }
 

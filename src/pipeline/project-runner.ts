@@ -20,6 +20,11 @@ import { Fifo } from './fifo.js';
 import { TaskPool } from './task-pool.js';
 import { CStoreForwarder } from '../sinks/cstore-forwarder.js';
 import { ForwardLedger, forwardLedgerDir } from '../sinks/forward-ledger.js';
+import type { RemoteInbox, RemoteOutbox } from '../cloud/remote-folder.js';
+import { CloudInbox } from '../sources/cloud-inbox.js';
+import { createRemoteOutboxSink } from '../sinks/cloud-outbox-sink.js';
+import { SinkDrainer } from '../sinks/sink-drainer.js';
+import { clearSpool, cloudSinkLedgerDir, cloudStateDir } from './project-folders.js';
 import { DeferredBoard, type DeferredSummary, Deferrals } from './deferrals.js';
 import { errorCode, isTransient } from './transient.js';
 
@@ -27,6 +32,8 @@ import { errorCode, isTransient } from './transient.js';
 type Job = { readonly inbox: string } | { readonly claimed: string };
 
 const DEFAULT_STABILITY_MS = 2000;
+/** A cloud outbox is retried for a week, backing off from 5 s to 10 min (Retry-After permitting). */
+const CLOUD_RETRY = { retryForHours: 168, firstRetryDelayMs: 5_000, maxRetryDelayMs: 600_000 };
 /** Claims (renames) per event-loop turn while claiming a drop, and the turn's time budget. */
 const CLAIMS_PER_TURN = 64;
 const CLAIM_TURN_MS = 10;
@@ -55,7 +62,9 @@ export class ProjectRunner {
   private processor: InstanceProcessor | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweepingFolders = false;
-  private forwarder: CStoreForwarder | undefined;
+  /** The project's sinks beside its local outbox: C-STORE forwarding, a cloud outbox. */
+  private readonly drainers: SinkDrainer[] = [];
+  private cloud: CloudInbox | undefined;
   private readonly deferrals = new Deferrals();
   /** Until when a transient error pauses this project's processing (ms since the epoch). */
   private pausedUntil = 0;
@@ -70,6 +79,8 @@ export class ProjectRunner {
     private readonly workers?: InstanceWorkers,
     /** Keyed identifiers for inputs in log lines (default: a fresh key, not kept). */
     private readonly inputId: InputId = ephemeralInputId(),
+    /** The project's cloud folders, made from its config by the agent (see src/cloud/). */
+    private readonly remote: { readonly inbox?: RemoteInbox; readonly outbox?: RemoteOutbox } = {},
   ) {
     this.workArea = new WorkArea(project.work);
     this.board = new DeferredBoard(project.work, (e) => this.log.warn({ project: project.name, code: errorCode(e) }, 'cannot record deferred claims for status'));
@@ -91,13 +102,33 @@ export class ProjectRunner {
     const spec = await openProject(this.store, { ...p, options: parseOptionNames(p.options ?? []), recipes: parseRecipes(p.rules ?? []),
       ...(p.maxInflatedMiB === undefined ? {} : { maxInflatedBytes: p.maxInflatedMiB * 1024 * 1024 }) });
     const calls = { pseudonymFor: (identity: PatientIdentity) => this.store.pseudonymFor(p.name, identity) };
-    const ledger = p.forward ? forwardLedgerDir(p.outbox, p.name) : undefined;
-    const processing = ledger ? { ...spec, forwardLedger: ledger } : spec;
-    this.processor = this.workers ? this.workers.register(processing, calls) : inThisThread(processing, calls);
-    if (p.forward && ledger) {
+    const ledgers: string[] = [];
+    if (p.forward) {
+      const ledger = forwardLedgerDir(p.outbox, p.name);
       await this.migrateLegacyForwardQueue(new ForwardLedger(ledger));
-      this.forwarder = new CStoreForwarder(p.name, p.forward, ledger, this.log);
-      this.forwarder.start();
+      this.drainers.push(new CStoreForwarder(p.name, p.forward, ledger, this.log));
+      ledgers.push(ledger);
+    }
+    if (p.remoteOutbox && this.remote.outbox) {
+      const ledger = cloudSinkLedgerDir(p.outbox, p.remoteOutbox);
+      const transfers = 'box' in p.remoteOutbox ? p.remoteOutbox.box.transfers : p.remoteOutbox.graph.transfers;
+      this.drainers.push(new SinkDrainer(p.name, createRemoteOutboxSink(this.remote.outbox, transfers), CLOUD_RETRY, ledger, this.log));
+      ledgers.push(ledger);
+      // Outputs written but not yet queued when the last run stopped: their claims are redone.
+      await clearSpool(p.outbox);
+    } else if (p.remoteOutbox) {
+      throw new UsageError(`project ${p.name}: its cloud outbox was not set up`);
+    }
+    const processing = { ...spec, ...(ledgers.length > 0 ? { ledgers } : {}), ...(p.remoteOutbox ? { spool: true } : {}) };
+    this.processor = this.workers ? this.workers.register(processing, calls) : inThisThread(processing, calls);
+    for (const d of this.drainers) d.start();
+    if (p.remoteInbox) {
+      if (!this.remote.inbox) throw new UsageError(`project ${p.name}: its cloud inbox was not set up`);
+      const o = 'box' in p.remoteInbox ? p.remoteInbox.box : p.remoteInbox.graph;
+      this.cloud = new CloudInbox(this.remote.inbox, this.workArea, cloudStateDir(p.work), (claimed) => this.pool.push({ claimed }), this.log, p.name,
+        { pollIntervalMs: o.pollIntervalMs, transfers: o.transfers, changeIntervalMs: o.changeIntervalMs });
+      // Before the work area's recovery, which releases completed archive expansions (see start).
+      await this.cloud.start();
     }
     const recovered = await this.workArea.recover();
     for (const claimed of recovered) this.pool.push({ claimed });
@@ -154,9 +185,10 @@ export class ProjectRunner {
     for (const t of this.retryTimers) clearTimeout(t);
     if (this.resumeTimer) clearTimeout(this.resumeTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.cloud?.stop();
     await this.watcher?.close();
     await this.pool.stop();
-    await this.forwarder?.stop();
+    await Promise.all(this.drainers.map((d) => d.stop()));
     // Claims still deferred stay in the work area and are retried at the next start; while the
     // agent is down, status should not say they are being retried.
     this.board.show(undefined);
@@ -335,7 +367,9 @@ export class ProjectRunner {
       await this.settle(archive, { kind: 'failed', reason: e.message });
       return;
     }
+    await this.cloud?.beforeSettle(archive);
     await rm(archive); // its entries are in the complete staging folder now
+    this.cloud?.afterSettle(archive);
     const claims = await this.workArea.releaseStaging(staging);
     this.log.info({ project: this.project.name, claim: basename(archive), entries }, 'archive expanded');
     for (const claimed of claims) this.pool.push({ claimed });
@@ -343,6 +377,7 @@ export class ProjectRunner {
 
   private async settle(claimed: string, outcome: Outcome): Promise<void> {
     const p = this.project;
+    await this.cloud?.beforeSettle(claimed);
     switch (outcome.kind) {
       case 'delivered':
         await rm(claimed, { force: true });
@@ -359,6 +394,7 @@ export class ProjectRunner {
       default:
         assertNever(outcome);
     }
+    this.cloud?.afterSettle(claimed);
     this.store.record(p.name, outcome.kind);
     for (const listener of this.settledListeners) listener(outcome);
   }

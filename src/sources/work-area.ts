@@ -7,6 +7,13 @@ import { join } from 'node:path';
 /** Marks a staging folder whose archive was fully expanded (and so may be deleted). */
 export const COMPLETE_MARKER = '.complete';
 const STAGING_SUFFIX = '.x';
+/** Claims adopted from a cloud source end in this plus their source's tag (see adopt). */
+const REMOTE_MARK = '-r';
+
+/** The source tag of an adopted claim (or of its archive's staging folder), if it is one. */
+export function remoteTagOf(claimName: string): string | undefined {
+  return /^[0-9a-z]+-[0-9a-f]+-r([0-9a-f]+)(?:\.x)?$/.exec(claimName)?.[1];
+}
 
 const isMissing = (e: unknown): boolean => (e as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 
@@ -55,6 +62,18 @@ export class WorkArea {
       if (isMissing(e) && lstatSync(path, { throwIfNoEntry: false }) === undefined) return undefined;
       throw e;
     }
+  }
+
+  /**
+   * Takes a complete, fsynced file made elsewhere on this file system (a cloud download) as a
+   * claim, under a name that ends in `-r<tag>` so the claim can be told back to its source.
+   */
+  async adopt(path: string, tag: string): Promise<string> {
+    if (!/^[0-9a-f]{1,200}$/.test(tag)) throw new Error('a claim tag is lower-case hex');
+    const target = join(this.dir, `${this.newName()}${REMOTE_MARK}${tag}`);
+    await rename(path, target);
+    await syncDirectory(this.dir);
+    return target;
   }
 
   /** Where an archive claim expands: named after it, so recovery can tell which archive is done. */

@@ -49,7 +49,7 @@ describe('instance worker threads', () => {
   it('ask the main thread for pseudonyms, and queue a forward only as a link to the complete output', async () => {
     const asked: string[] = [];
     const outbox = join(root, 'queued');
-    const p = workers.register({ ...spec('Q', outbox), forwardLedger: forwardLedgerDir(outbox, 'Q') }, {
+    const p = workers.register({ ...spec('Q', outbox), ledgers: [forwardLedgerDir(outbox, 'Q')] }, {
       pseudonymFor: (identity) => {
         asked.push(identity.key);
         return Promise.resolve('Q_001');

@@ -111,7 +111,7 @@ ds.save_as(sys.argv[2], write_like_original=False)`, join(SAMPLES, 'study-a-ct-1
     const outbox = join(root, 'outbox');
     const processor = inThisThread({
       name: 'L', options: parseOptionNames(['retain-uids']), recipes: [], outbox, burnedInRules: DEFAULT_BURNED_IN_RULES,
-      secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) }, forwardLedger: join(outbox, '.deid-forward', 'L'),
+      secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) }, ledgers: [join(outbox, '.deid-forward', 'L')],
     }, { pseudonymFor: () => Promise.resolve('L_001') });
     const outcome = await processor.process(input);
     expect(outcome).toMatchObject({ kind: 'failed', reason: expect.stringContaining('not a valid UID') as unknown });

@@ -35,7 +35,7 @@ describe('a drain running while outputs are written and queued', () => {
     forwarder.start(1);
     let n = 0;
     const processor = inThisThread({
-      name: 'W', options: [], recipes: [], outbox, burnedInRules: DEFAULT_BURNED_IN_RULES, forwardLedger: ledgerDir,
+      name: 'W', options: [], recipes: [], outbox, burnedInRules: DEFAULT_BURNED_IN_RULES, ledgers: [ledgerDir],
       secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) },
     }, { pseudonymFor: () => Promise.resolve(`W_${String(++n).padStart(3, '0')}`) });
     const inputs = dcmFiles(SAMPLES).filter((f) => f.includes('-ct-') || f.includes('-mr-'));
