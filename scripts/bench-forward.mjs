@@ -72,7 +72,7 @@ try {
 
   const sender = join(work, 'send.mjs');
   writeFileSync(sender, `
-import { storeFiles } from ${JSON.stringify(pathToFileURL(join(REPO, 'dist', 'src', 'dicom', 'dimse-store.js')).href)};
+import { storeFiles } from ${JSON.stringify(pathToFileURL(join(REPO, 'dist', 'src', 'net', 'dimse-store.js')).href)};
 const r = await storeFiles({ host: '127.0.0.1', port: ${port}, calledAET: 'DEST', callingAET: 'DEIDAGENT', associationTimeoutMs: 600000 }, [process.argv[2]]);
 const [[, result]] = [...r];
 if (result.kind !== 'stored') { console.error(JSON.stringify(result)); process.exit(1); }

@@ -29,7 +29,8 @@ export async function anonymizeRequest(inputs: string[], f: AnonymizeFlags): Pro
       throw new UsageError(f.project ? `no project '${f.project}' in ${f.config}` : `${f.config} has several projects: name one with --project`);
     }
     base = {
-      out: project.outbox, quarantine: project.quarantine, failed: project.failed, prefix: project.prefix,
+      // A cloud outbox is the agent's to fill (a sink with its ledger): a one-shot run needs --out.
+      ...(project.remoteOutbox ? {} : { out: project.outbox }), quarantine: project.quarantine, failed: project.failed, prefix: project.prefix,
       project: project.name, storePath: config.store, options: parseOptionNames(project.options ?? []), recipes: parseRecipes(project.rules ?? []),
       ...(project.maxInflatedMiB === undefined ? {} : { maxInflatedBytes: project.maxInflatedMiB * 1024 * 1024 }),
       ...(project.dateShiftDays === undefined ? {} : { shiftDays: project.dateShiftDays }),

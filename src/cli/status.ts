@@ -5,6 +5,12 @@ import { isIgnoredName } from '../sources/ignored-names.js';
 import { ForwardLedger, forwardLedgerDir } from '../sinks/forward-ledger.js';
 import { ProjectStore } from '../store/project-store.js';
 import { type DeferredSummary, readDeferred } from '../pipeline/deferrals.js';
+import { cloudSinkLedgerDir, cloudStateDir } from '../pipeline/project-folders.js';
+import { CloudInbox } from '../sources/cloud-inbox.js';
+import type { RemoteInboxConfig, RemoteOutboxConfig } from '../config/schema.js';
+
+const remoteLabel = (r: RemoteInboxConfig | RemoteOutboxConfig): string => ('box' in r
+  ? `box folder ${r.box.folderId}` : `graph drive ${r.graph.driveId} ${r.graph.path ?? `item ${r.graph.itemId ?? ''}`}`);
 
 /** Files under `dir` (recursively) that the agent will take; 0 when the folder does not exist. */
 async function countFiles(dir: string, skipIgnored: boolean): Promise<number> {
@@ -33,6 +39,10 @@ export interface ProjectStatus {
   readonly lastActivity: string | null;
   /** Claims waiting out a transient error (a full disk, a store that cannot be written). */
   readonly deferred?: DeferredSummary;
+  /** A cloud inbox and its change feed's position (Box stream position, Graph deltaLink). */
+  readonly source?: { readonly folder: string; readonly position: string | null };
+  /** The cloud outbox's upload queue (same fields as forward). */
+  readonly upload?: NonNullable<ProjectStatus['forward']>;
   /** The C-STORE queue of a project that forwards. */
   readonly forward?: {
     readonly destination: string;
@@ -62,12 +72,21 @@ export async function projectStatuses(configFile: string): Promise<ProjectStatus
         lastError: destination.lastError ?? counts.lastFailure,
       };
     }
+    let upload: ProjectStatus['upload'];
+    if (p.remoteOutbox) {
+      const ledger = new ForwardLedger(cloudSinkLedgerDir(p.outbox, p.remoteOutbox));
+      const [destination, counts] = await Promise.all([ledger.readState(), ledger.counts()]);
+      upload = { destination: remoteLabel(p.remoteOutbox), forwarded: destination.forwarded, pending: counts.pending, failed: counts.failed,
+        retryingSince: destination.retryingSince, lastError: destination.lastError ?? counts.lastFailure };
+    }
+    const source = p.remoteInbox ? { folder: remoteLabel(p.remoteInbox), position: (await CloudInbox.position(cloudStateDir(p.work))) ?? null } : undefined;
     // The work area's hidden files are the agent's own (temporaries, the deferred summary).
     const pending = (await countFiles(p.work, true)) + (await countFiles(p.inbox, true));
     const deferred = await readDeferred(p.work);
     out.push({
       project: p.name, received: stats?.received ?? 0, delivered: stats?.delivered ?? 0, quarantined: stats?.quarantined ?? 0,
       failed: stats?.failed ?? 0, pending, lastActivity: stats?.lastActivity ?? null, ...(forward ? { forward } : {}),
+      ...(upload ? { upload } : {}), ...(source ? { source } : {}),
       ...(deferred ? { deferred } : {}),
     });
   }
@@ -83,10 +102,20 @@ export function formatStatuses(rows: readonly ProjectStatus[]): string {
     const d = r.deferred as DeferredSummary;
     return `${r.project}: ${d.count} deferred since ${d.since} (${d.code}); retried with backoff, nothing is lost`;
   });
-  const queues = rows.filter((r) => r.forward).map((r) => {
-    const f = r.forward as NonNullable<ProjectStatus['forward']>;
-    return `${r.project} → ${f.destination}: forwarded ${f.forwarded}, pending ${f.pending}, failed ${f.failed}` +
+  const queue = (project: string, f: NonNullable<ProjectStatus['forward']>, done: string): string =>
+    `${project} → ${f.destination}: ${done} ${f.forwarded}, pending ${f.pending}, failed ${f.failed}` +
       (f.retryingSince ? `, retrying since ${f.retryingSince}` : '') + (f.lastError ? `, last error: ${f.lastError}` : '');
-  });
+  const queues = rows.flatMap((r) => [
+    ...(r.source ? [`${r.project} ← ${r.source.folder}: change feed at ${r.source.position === null ? '(not started)' : shorten(r.source.position)}`] : []),
+    ...(r.upload ? [queue(r.project, r.upload, 'uploaded')] : []),
+    ...(r.forward ? [queue(r.project, r.forward, 'forwarded')] : []),
+  ]);
   return [...table, ...(waits.length > 0 ? ['', ...waits] : []), ...(queues.length > 0 ? ['', ...queues] : [])].join('\n') + '\n';
+}
+
+/** A position as status shows it: a deltaLink's token, not the whole URL. */
+function shorten(position: string): string {
+  const token = /[?&]token=([^&]+)/.exec(position)?.[1];
+  const shown = token ?? position;
+  return shown.length > 40 ? `${shown.slice(0, 37)}...` : shown;
 }

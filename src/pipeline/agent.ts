@@ -7,7 +7,7 @@ import { kernelCopyAvailable } from '../fs/kernel-copy.js';
 import { InstanceWorkers } from './instance-workers.js';
 import { ProjectRunner } from './project-runner.js';
 import { admitRequestedStudies, PacsRetrieval, type RefusalReason } from '../sources/pacs-retrieval.js';
-import { type IncomingAssociation, type StoreDestination, startStoreScp } from '../dicom/dimse-listener.js';
+import { type IncomingAssociation, type StoreDestination, startStoreScp } from '../net/dimse-listener.js';
 
 /** Where an association goes: a project, and whether it was pushed to it or is its retrieval's. */
 export interface AssociationRoute {

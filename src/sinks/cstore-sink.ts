@@ -1,5 +1,5 @@
 import type { ForwardConfig } from '../config/schema.js';
-import { storeFiles } from '../dicom/dimse-store.js';
+import { storeFiles } from '../net/dimse-store.js';
 import type { Sink, SinkResult } from './sink.js';
 
 /** A DICOM destination by C-STORE: one association per batch. */

@@ -111,6 +111,8 @@ export class FakeGraph {
     for (let i = 0; i < times; i++) q.push({ fault, after: i === 0 ? after : 0 });
     this.faults.set(route, q);
   }
+  /** Forgets every fault still queued. */
+  clearFaults(): void { this.faults.clear(); }
   /** Every token issued so far stops working (the API answers 401 InvalidAuthenticationToken). */
   expireTokens(): void { this.tokens.clear(); }
   count(route: Route): number { return this.counts[route] ?? 0; }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyStatus } from '../../src/dicom/dimse-store.js';
+import { classifyStatus } from '../../src/net/dimse-store.js';
 import { backoffDelay } from '../../src/sinks/backoff.js';
 
 describe('backoffDelay', () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type StoreResult, storeFiles } from '../../src/dicom/dimse-store.js';
+import { type StoreResult, storeFiles } from '../../src/net/dimse-store.js';
 import { writeLargeCt } from '../../scripts/large-ct.mjs';
 import { REPO, SAMPLES } from '../helpers/corpus.js';
 import { BIG_ENDIAN_ONLY_PROFILE, StoreScp, freePort } from '../helpers/dicom-peers.js';
@@ -36,7 +36,7 @@ function storeInChild(dir: string, port: number, paths: string[]): ChildRun {
   const script = join(dir, 'send.mjs');
   writeFileSync(script, `
 import { readFileSync } from 'node:fs';
-import { storeFiles } from ${JSON.stringify(pathToFileURL(join(REPO, 'dist', 'src', 'dicom', 'dimse-store.js')).href)};
+import { storeFiles } from ${JSON.stringify(pathToFileURL(join(REPO, 'dist', 'src', 'net', 'dimse-store.js')).href)};
 const [port, ...paths] = process.argv.slice(2);
 const results = await storeFiles({ host: '127.0.0.1', port: Number(port), calledAET: 'DEST', callingAET: 'DEIDAGENT' }, paths);
 const peakRssKiB = Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { studiesMatching } from '../../src/dicom/dimse-query.js';
+import { studiesMatching } from '../../src/net/dimse-query.js';
 import { parseAccessions } from '../../src/sources/pacs-retrieval.js';
 import { AgentProcess, filesUnder, waitFor, type ProjectDirs } from '../helpers/agent-process.js';
 import { SAMPLES } from '../helpers/corpus.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asciiValue } from '../../src/dicom/dataset.js';
-import { type StoreDestination, startStoreScp } from '../../src/dicom/dimse-listener.js';
+import { type StoreDestination, startStoreScp } from '../../src/net/dimse-listener.js';
 import { readDicomFile } from '../../src/dicom/read-file.js';
 import { Tags } from '../../src/dicom/tag.js';
 import { createLogger } from '../../src/log/logger.js';

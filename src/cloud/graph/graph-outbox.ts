@@ -78,7 +78,8 @@ export function createGraphOutbox(session: GraphSession, opts: GraphOutboxOption
         }
         // A local read error: our messages only, the path (may hold a name) stays out.
         const code = (err as { code?: unknown }).code;
-        if (typeof code === 'string') return { kind: 'failed', reason: `local file unreadable (${code})` };
+        // Gone is final; anything else (EMFILE, EIO) is the moment's, and is tried again.
+        if (typeof code === 'string') return { kind: code === 'ENOENT' ? 'failed' : 'retry', reason: `local file unreadable (${code})` };
         throw err;
       }
     },

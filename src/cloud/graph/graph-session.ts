@@ -16,6 +16,8 @@ export interface GraphConnection {
   clientSecret?: string;
   /** PEM with certificate and private key, for ClientCertificateCredential. */
   certificatePath?: string;
+  /** The same PEM as text (from a secret in the config). */
+  certificatePem?: string;
   /** Entra authority host, e.g. https://login.microsoftonline.us; default the public cloud. */
   authorityHost?: string;
   /** Graph endpoint; default https://graph.microsoft.com. */
@@ -69,6 +71,7 @@ export function createGraphSession(conn: GraphConnection, options: GraphSessionO
 
   const makeCredential = (): TokenCredential => {
     const common = conn.authorityHost ? { authorityHost: conn.authorityHost, disableInstanceDiscovery: true } : {};
+    if (conn.certificatePem) return new ClientCertificateCredential(conn.tenantId, conn.clientId, { certificate: conn.certificatePem }, common);
     if (conn.certificatePath) return new ClientCertificateCredential(conn.tenantId, conn.clientId, { certificatePath: conn.certificatePath }, common);
     if (conn.clientSecret) return new ClientSecretCredential(conn.tenantId, conn.clientId, conn.clientSecret, common);
     throw new RemoteError('graph: the connection has neither a client secret nor a certificate', false);

@@ -92,8 +92,10 @@ export async function uploadBySession(
         throw err;
       }
       // Failed, dropped or out of step: wait, then ask where to go on from.
-      if (++resumes > o.maxResumes) throw new RemoteError('graph: upload fragments keep failing', true);
-      const wait = (res && retryAfterMs(res)) ?? backoffMs(resumes);
+      const asked = res ? retryAfterMs(res) : undefined;
+      // Giving up hands the service's last Retry-After to the drainer, which waits at least that.
+      if (++resumes > o.maxResumes) throw new RemoteError('graph: upload fragments keep failing', true, res?.status, asked);
+      const wait = asked ?? backoffMs(resumes);
       await res?.body?.cancel();
       await session.sleep(wait, signal);
       const status = await session.preauth(uploadUrl, { signal });

@@ -1,6 +1,6 @@
 import dimse from 'dcmjs-dimse';
 import { describe, expect, it } from 'vitest';
-import { encodeCommand } from '../../src/dicom/dimse-command.js';
+import { encodeCommand } from '../../src/net/dimse-command.js';
 
 /** The request's command set (public in dcmjs-dimse's JavaScript, missing from its typings). */
 interface Request {

@@ -1,6 +1,6 @@
 import dimse from 'dcmjs-dimse';
 import { events, runAssociation } from './dimse-association.js';
-import { discardIncomingFile, finishIncomingFile, type IncomingFile, openIncomingFile } from './incoming-file.js';
+import { discardIncomingFile, finishIncomingFile, type IncomingFile, openIncomingFile } from '../dicom/incoming-file.js';
 import { StoreRefused } from './dimse-listener.js';
 
 const { Client, Dataset, requests, responses, constants, association } = dimse;

@@ -1,7 +1,7 @@
 import type { WriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import dimse from 'dcmjs-dimse';
-import { discardIncomingFile, finishIncomingFile, type IncomingFile, openIncomingFile } from './incoming-file.js';
+import { discardIncomingFile, finishIncomingFile, type IncomingFile, openIncomingFile } from '../dicom/incoming-file.js';
 
 const { Server, Scp, Dataset, constants, responses } = dimse;
 dimse.log.setLevel('silent');

@@ -1,6 +1,6 @@
 import dimse from 'dcmjs-dimse';
 import { events, runAssociation } from './dimse-association.js';
-import { type InstanceInfo, datasetBytes, describeInstance } from './dataset-stream.js';
+import { type InstanceInfo, datasetBytes, describeInstance } from '../dicom/dataset-stream.js';
 import { type StreamableDataset, type StreamingSend, installStreamingSend } from './dimse-stream-send.js';
 
 const { Client, Dataset, Transcoding, requests, constants } = dimse;
