@@ -72,7 +72,6 @@ export class CloudInbox {
       if (expanded) await this.mark(tag);
       else this.local.add(tag);
     }
-    await this.remote.prepare(this.abort.signal);
     for (const tag of await readdir(this.acksDir)) if (!this.local.has(tag)) this.kickAck(tag);
     this.loop = this.run();
   }
@@ -102,11 +101,23 @@ export class CloudInbox {
     await writeAtomically(join(this.acksDir, tag), [Buffer.alloc(0)], 0o600);
   }
 
+  /**
+   * The service's own folders, made once. Not at start: a service that is down (or a folder not
+   * shared yet) must not keep the agent and its other projects from starting; it is retried.
+   */
+  private prepared = false;
+  private async prepare(): Promise<void> {
+    if (this.prepared) return;
+    await this.remote.prepare(this.abort.signal);
+    this.prepared = true;
+  }
+
   private kickAck(tag: string): void {
     if (this.acking.has(tag)) return;
     const run = (async () => {
       for (let attempt = 1; !this.stopped; attempt++) {
         try {
+          await this.prepare();
           await this.remote.ack({ id: idOf(tag), name: '', size: 0 }, this.abort.signal);
           await rm(join(this.acksDir, tag), { force: true });
           return;
@@ -125,6 +136,7 @@ export class CloudInbox {
     for (let failures = 0; !this.stopped;) {
       const began = Date.now();
       try {
+        await this.prepare();
         // The processing folder first: claims of a crashed run, and downloads that failed.
         await this.take(this.remote.claimed(this.abort.signal), false);
         const feed = await this.remote.changes(this.cursor, this.options.waitMs ?? 30_000, this.abort.signal);
