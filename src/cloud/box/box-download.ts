@@ -1,0 +1,87 @@
+// Streams a Box file to a local path, hashing on the way. GET /files/:id/content (through the SDK:
+// auth, retries) answers 302 to a pre-signed URL on a download host; the bytes are fetched from
+// there with node:http(s) on the session's agent, without our token. Why not the SDK for the
+// bytes: its node-fetch 2 body never ends nor errors when a Content-Length response loses its
+// connection mid-body (only chunked bodies detect that), so a dropped download would hang for
+// good. Here a close before the end is an error at once, and a stall past `stallMs` is one too.
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { RemoteError, type RemoteFile } from '../remote-folder.js';
+import { rethrowIfAborted, toRemoteError } from './box-errors.js';
+import { retryAfterMs } from './box-retry.js';
+import type { BoxSession } from './box-session.js';
+
+/** No byte for this long: the transfer is taken as lost. */
+export const DOWNLOAD_STALL_MS = 60_000;
+const MAX_REDIRECTS = 3;
+
+function get(url: string, agent: http.Agent | undefined, stallMs: number, signal?: AbortSignal): Promise<http.IncomingMessage> {
+  const target = new URL(url);
+  const client = target.protocol === 'https:' ? https : target.protocol === 'http:' ? http : undefined;
+  if (!client) return Promise.reject(new RemoteError('box download: unsupported download URL scheme', false));
+  return new Promise((resolve, reject) => {
+    const req = client.get(target, { ...(agent ? { agent } : {}), ...(signal ? { signal } : {}) }, resolve);
+    req.on('error', reject);
+    // Socket inactivity, for the headers and the whole body alike.
+    req.setTimeout(stallMs, () => req.destroy(new Error('stalled')));
+  });
+}
+
+async function open200(url: string, agent: http.Agent | undefined, stallMs: number, signal?: AbortSignal): Promise<http.IncomingMessage> {
+  for (let hop = 0; ; hop++) {
+    const res = await get(url, agent, stallMs, signal);
+    const status = res.statusCode ?? 0;
+    if (status === 200) return res;
+    res.resume(); // drain and free the socket
+    const location = res.headers.location;
+    if (status >= 300 && status < 400 && location && hop < MAX_REDIRECTS) {
+      url = new URL(location, url).toString();
+      continue;
+    }
+    const headers = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, String(v)]));
+    const retryable = status === 202 || status === 429 || status >= 500;
+    throw new RemoteError(`box download: ${status} from the download host`, retryable, status, retryAfterMs(headers));
+  }
+}
+
+export async function downloadTo(session: BoxSession, file: RemoteFile, to: string, signal?: AbortSignal, stallMs = DOWNLOAD_STALL_MS): Promise<void> {
+  let body: http.IncomingMessage;
+  try {
+    const url = await session.client.downloads.getDownloadFileUrl(file.id, { cancellationToken: signal });
+    body = await open200(url, session.networkSession.agent as http.Agent | undefined, stallMs, signal);
+  } catch (e) {
+    rethrowIfAborted(signal);
+    if (e instanceof RemoteError) throw e;
+    const wrapped = toRemoteError(e, 'download');
+    // A socket error of ours (refused, reset, stalled) is not a Box answer: retry.
+    throw wrapped.status === undefined ? new RemoteError('box download: connection failed', true) : wrapped;
+  }
+  const hash = createHash('sha1');
+  let bytes = 0;
+  const out = await open(to, 'w');
+  try {
+    // Await each write: the socket is not read faster than the disk takes the bytes.
+    for await (const chunk of body) {
+      const buf = chunk as Buffer;
+      hash.update(buf);
+      bytes += buf.length;
+      await out.write(buf);
+    }
+    await out.sync();
+  } catch (e) {
+    body.destroy();
+    rethrowIfAborted(signal);
+    const code = (e as NodeJS.ErrnoException | undefined)?.code;
+    // A local write failure is not the service's doing; anything else is a lost connection.
+    if (typeof code === 'string' && /^E(NOSPC|ACCES|PERM|ROFS|IO|DQUOT|ISDIR|NOENT)$/.test(code)) throw new RemoteError(`box download: local write failed (${code})`, false);
+    throw new RemoteError('box download: connection lost mid-transfer', true);
+  } finally {
+    await out.close();
+  }
+  if (bytes !== file.size) throw new RemoteError(`box download: ${bytes} bytes received, ${file.size} expected`, true);
+  if (file.digest?.algorithm === 'sha1' && hash.digest('hex') !== file.digest.value.toLowerCase()) {
+    throw new RemoteError('box download: SHA-1 mismatch', true);
+  }
+}
