@@ -8,6 +8,7 @@ import { InstanceWorkers } from './instance-workers.js';
 import { ProjectRunner } from './project-runner.js';
 import { admitRequestedStudies, PacsRetrieval, type RefusalReason } from '../sources/pacs-retrieval.js';
 import { type IncomingAssociation, type StoreDestination, startStoreScp } from '../net/dimse-listener.js';
+import { type CloudConnectOptions, CloudConnections } from '../cloud/cloud-folders.js';
 
 /** Where an association goes: a project, and whether it was pushed to it or is its retrieval's. */
 export interface AssociationRoute {
@@ -41,7 +42,7 @@ export interface RunningAgent {
 }
 
 /** Starts every project of a loaded config over one store (the store's single writer). */
-export async function startAgent(config: ResolvedConfig, log: Logger): Promise<RunningAgent> {
+export async function startAgent(config: ResolvedConfig, log: Logger, cloudOptions: CloudConnectOptions = {}): Promise<RunningAgent> {
   const store = await ProjectStore.open(config.store);
   const inputId = await loadLogKey(config.store);
   const workerCount = config.workers ?? availableParallelism();
@@ -50,6 +51,7 @@ export async function startAgent(config: ResolvedConfig, log: Logger): Promise<R
   // Without the addon everything still works, at about a third of the speed for large files.
   if (!kernelCopyAvailable) log.warn('kernel copy unavailable (native addon not built: npm run build:native); pixel data is copied in user space');
   const runners = new Map<string, ProjectRunner>();
+  const cloud = new CloudConnections(config, cloudOptions);
   let listener: { close(): Promise<void> } | undefined;
   const retrievals = new Map<string, PacsRetrieval>();
   /** What a project's retrieval receives: only instances of the studies it is asking for. */
@@ -60,7 +62,7 @@ export async function startAgent(config: ResolvedConfig, log: Logger): Promise<R
   );
   try {
     for (const project of config.projects) {
-      const runner = new ProjectRunner(project, store, log, availableParallelism(), workers, inputId);
+      const runner = new ProjectRunner(project, store, log, availableParallelism(), workers, inputId, cloud.foldersOf(project));
       const { recovered } = await runner.start();
       runners.set(project.name, runner);
       log.info({ project: project.name, recovered }, 'project watching');
