@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentProcess, type ProjectDirs, filesUnder, waitFor } from '../helpers/agent-process.js';
 import { SAMPLES } from '../helpers/corpus.js';
+import { FakeBox } from '../helpers/fake-box.js';
 import { FakeGraph, type FakeItem } from '../helpers/fake-graph.js';
 import { dcmdump, runCli } from '../helpers/tools.js';
 
@@ -21,17 +22,25 @@ afterEach(async () => {
 
 /** A project whose inbox and outbox are folders of the fake Graph drive, the rest local under `root`. */
 function graphProject(root: string, fake: FakeGraph): ProjectDirs {
+  return cloudProject(root, { graph: fake }, { graph: { driveId: fake.driveId, path: '/Research/in' } }, { graph: { driveId: fake.driveId, path: '/Research/out' } });
+}
+
+/** A project with the given cloud inbox and outbox, the rest local under `root`. */
+function cloudProject(root: string, apps: { box?: FakeBox; graph?: FakeGraph }, inbox: Record<string, Record<string, unknown>>, outbox: Record<string, Record<string, unknown>>): ProjectDirs {
   mkdirSync(root, { recursive: true });
   const dirs: ProjectDirs = {
     root, inbox: join(root, '.deid-inbox-CLOUD'), outbox: join(root, '.deid-spool-CLOUD'), quarantine: join(root, 'quarantine'),
     failed: join(root, 'failed'), work: join(root, 'work'), store: join(root, 'store.json'), config: join(root, 'config.json'), log: join(root, 'agent.log'),
   };
+  const fast = { changeIntervalMs: 200, pollIntervalMs: 1000 };
+  const [inKind, inFolder] = Object.entries(inbox)[0] as [string, Record<string, unknown>];
+  const { box, graph } = apps;
   writeFileSync(dirs.config, JSON.stringify({
     store: dirs.store,
-    graph: { tenantId: fake.tenantId, clientId: fake.clientId, clientSecret: { env: 'DEID_TEST_GRAPH_SECRET' }, authorityHost: fake.authorityHost, baseUrl: fake.baseUrl },
+    ...(graph ? { graph: { tenantId: graph.tenantId, clientId: graph.clientId, clientSecret: { env: 'DEID_TEST_GRAPH_SECRET' }, authorityHost: graph.authorityHost, baseUrl: graph.baseUrl } } : {}),
+    ...(box ? { box: { clientId: box.clientId, clientSecret: { env: 'DEID_TEST_BOX_SECRET' }, enterpriseId: '42', baseUrls: box.baseUrls } } : {}),
     projects: [{ name: 'CLOUD', prefix: 'CLOUD_', dateShiftDays: -321, quarantine: dirs.quarantine, failed: dirs.failed, work: dirs.work,
-      inbox: { graph: { driveId: fake.driveId, path: '/Research/in', changeIntervalMs: 200, pollIntervalMs: 1000 } },
-      outbox: { graph: { driveId: fake.driveId, path: '/Research/out' } } }],
+      inbox: { [inKind]: { ...inFolder, ...fast } }, outbox }],
   }));
   return dirs;
 }
@@ -42,8 +51,9 @@ const filesBelow = (fake: FakeGraph, path: string): FakeItem[] => {
   return root ? walk(root.id) : [];
 };
 
-async function startAgent(dirs: ProjectDirs, secret: string): Promise<AgentProcess> {
+async function startAgent(dirs: ProjectDirs, secret: string, boxSecret?: string): Promise<AgentProcess> {
   process.env.DEID_TEST_GRAPH_SECRET = secret;
+  if (boxSecret) process.env.DEID_TEST_BOX_SECRET = boxSecret;
   const agent = new AgentProcess(dirs);
   cleanup.push(() => agent.stop('SIGKILL'));
   await agent.started();
@@ -115,4 +125,44 @@ describe('cloud folders end to end (agent process, Graph fake over HTTPS)', () =
     expect(filesUnder(dirs.work).filter((f) => !f.split('/').pop()?.startsWith('.'))).toEqual([]);
     expect((await agent.stop()).code).toBe(0);
   });
+
+  for (const direction of ['Box to SharePoint', 'SharePoint to Box'] as const) {
+    it(`delivers a study dropped into a ${direction.split(' to ')[0]} inbox to a ${direction.split(' to ')[1]} outbox`, async () => {
+      const box = new FakeBox({ pageSize: 3, longPollHoldMs: 500 });
+      const graph = new FakeGraph({ pageSize: 3 });
+      await box.start();
+      await graph.start();
+      cleanup.push(() => box.stop(), () => graph.stop());
+      const boxIn = box.addFolder('0', 'inbox');
+      const boxOut = box.addFolder('0', 'outbox');
+      const fromBox = direction === 'Box to SharePoint';
+      const dirs = cloudProject(mkdtempSync(join(tmpdir(), 'deid-cloud-both-')), { box, graph },
+        fromBox ? { box: { folderId: boxIn } } : { graph: { driveId: graph.driveId, path: '/Research/in' } },
+        fromBox ? { graph: { driveId: graph.driveId, path: '/Research/out' } } : { box: { folderId: boxOut } });
+      const agent = await startAgent(dirs, graph.clientSecret, box.clientSecret);
+      const study = ['study-a-ct-1.dcm', 'study-a-ct-2-implicit.dcm', 'study-a-ct-3-bigendian.dcm'];
+      if (fromBox) {
+        const folder = box.addFolder(box.addFolder(boxIn, 'Doe^Jane'), 'CT 2024');
+        for (const f of study) box.addFile(folder, f, readFileSync(join(SAMPLES, f)));
+      } else {
+        for (const f of study) graph.addFile(`/Research/in/Doe^Jane/CT 2024/${f}`, readFileSync(join(SAMPLES, f)));
+      }
+      const boxFiles = (id: string): Array<{ name: string; content: Buffer }> => box.children(id).flatMap((c) => (c.type === 'folder' ? boxFiles(c.id) : [c]));
+      const delivered = (): Array<{ name: string; content: Buffer }> => (fromBox ? filesBelow(graph, '/Research/out') : boxFiles(boxOut));
+      const waiting = (): number => (fromBox ? boxFiles(boxIn).length : filesBelow(graph, '/Research/in').length);
+      await waitFor(() => delivered().length === 3, 60_000, '3 instances in the outbox');
+      await waitFor(() => waiting() === 0, 30_000, 'the inbox to empty');
+      const check = join(dirs.root, 'check');
+      mkdirSync(check);
+      for (const item of delivered()) {
+        const local = join(check, item.name);
+        writeFileSync(local, item.content);
+        const dump = dcmdump(local);
+        expect(dump).toMatch(/\(0010,0010\) PN \[CLOUD_001\]/);
+        for (const phi of SAMPLE_PHI) expect(dump, phi).not.toContain(phi);
+      }
+      expect((await agent.stop()).code).toBe(0);
+      for (const phi of [...SAMPLE_PHI, 'Doe^Jane', 'study-a', box.clientSecret, graph.clientSecret]) expect(agent.log(), phi).not.toContain(phi);
+    });
+  }
 });

@@ -101,6 +101,10 @@ export class FakeBox {
     return this.headersSeen.get(route);
   }
   /** Every token issued so far stops working: the next call gets 401 and must renew. */
+  /** Forgets every fault still queued. */
+  clearFaults(): void {
+    this.faults.clear();
+  }
   expireTokens(): void {
     for (const t of this.tokens.values()) t.expired = true;
   }

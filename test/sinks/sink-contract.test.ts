@@ -2,6 +2,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent } from 'node:http';
+import { createBoxOutbox } from '../../src/cloud/box/box-outbox.js';
+import { createBoxSession } from '../../src/cloud/box/box-session.js';
+import { FakeBox, type Fault as BoxFault } from '../helpers/fake-box.js';
 import { createGraphOutbox } from '../../src/cloud/graph/graph-outbox.js';
 import { createGraphSession } from '../../src/cloud/graph/graph-session.js';
 import { createCStoreSink } from '../../src/sinks/cstore-sink.js';
@@ -63,5 +67,38 @@ sinkContract('C-STORE (dcmtk storescp)', async () => {
     // storescp names files by SOP Instance UID: the same instance twice is one file.
     count: async () => new Set(received().map((f) => f.split('/').pop()?.replace(/^[A-Z]{2}\./, ''))).size,
     close: () => scp.stop(),
+  } satisfies SinkHarness;
+});
+
+sinkContract('Box (Box fake, real box-node-sdk)', async () => {
+  const large = 700 * 1024;
+  const fake = new FakeBox({ pageSize: 3, minSessionSize: 512 * 1024, partSize: 256 * 1024 });
+  await fake.start();
+  const agent = new Agent();
+  const out = fake.addFolder('0', 'outbox');
+  const session = createBoxSession({ clientId: fake.clientId, clientSecret: fake.clientSecret, enterpriseId: '42', baseUrls: fake.baseUrls, httpAgent: agent },
+    { retry: { sleep: async () => undefined, random: () => 0.5 } });
+  const outbox = createBoxOutbox(session, { folderId: out, chunkedFrom: 512 * 1024 });
+  const at = async (path: string) => fake.at(out, (await outboxPathOf(path)) ?? 'none');
+  const files = (id: string): number => fake.children(id).reduce((n, c) => n + (c.type === 'folder' ? files(c.id) : 1), 0);
+  return {
+    sink: createRemoteOutboxSink(outbox, 2),
+    holds: async (path) => { const n = await at(path); return n?.type === 'file' && n.content.equals(readFileSync(path)); },
+    count: async () => files(out),
+    inject: (fault: SinkFault, times: number) => {
+      if (fault === 'expired-token') return fake.expireTokens();
+      fake.clearFaults();
+      const f: BoxFault = fault === 'retry-after' ? { status: 429, retryAfter: 2 } : fault === 'unavailable' ? { status: 503 } : { dropConnection: true };
+      fake.failNext('PUT /files/upload_sessions/:id', f, times);
+    },
+    clearFaults: () => fake.clearFaults(),
+    clash: async (path) => {
+      const parts = ((await outboxPathOf(path)) ?? 'none').split('/');
+      let parent = out;
+      for (const dir of parts.slice(0, -1)) parent = fake.at(parent, dir)?.id ?? fake.addFolder(parent, dir);
+      fake.addFile(parent, parts[parts.length - 1] as string, Buffer.from('another file of the same name'));
+    },
+    large,
+    close: async () => { await fake.stop(); agent.destroy(); },
   } satisfies SinkHarness;
 });

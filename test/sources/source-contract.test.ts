@@ -1,3 +1,7 @@
+import { Agent } from 'node:http';
+import { createBoxInbox } from '../../src/cloud/box/box-inbox.js';
+import { createBoxSession } from '../../src/cloud/box/box-session.js';
+import { FakeBox, type Fault as BoxFault } from '../helpers/fake-box.js';
 import { createGraphInbox } from '../../src/cloud/graph/graph-inbox.js';
 import { createGraphSession } from '../../src/cloud/graph/graph-session.js';
 import { type SourceFault, sourceContract } from '../contracts/source-contract.js';
@@ -25,5 +29,31 @@ sourceContract('SharePoint/OneDrive (Graph fake, real @azure/identity)', async (
       fake.failNext(route, f, { times });
     },
     close: () => fake.stop(),
+  };
+});
+
+sourceContract('Box (Box fake, real box-node-sdk)', async () => {
+  const fake = new FakeBox({ pageSize: 2, longPollHoldMs: 300 });
+  await fake.start();
+  const agent = new Agent();
+  const inboxId = fake.addFolder('0', 'inbox');
+  const session = createBoxSession({ clientId: fake.clientId, clientSecret: fake.clientSecret, enterpriseId: '42', baseUrls: fake.baseUrls, httpAgent: agent },
+    { retry: { sleep: async () => undefined, random: () => 0.5 } });
+  const under = (id: string): number => fake.children(id).reduce((n, c) => n + (c.type === 'folder' ? under(c.id) : 1), 0);
+  return {
+    inbox: () => createBoxInbox(session, { folderId: inboxId, ack: 'delete' }),
+    add: async (path, content) => {
+      const parts = path.split('/');
+      let parent = inboxId;
+      for (const dir of parts.slice(0, -1)) parent = fake.at(parent, dir)?.id ?? fake.addFolder(parent, dir);
+      fake.addFile(parent, parts[parts.length - 1] as string, content);
+    },
+    remaining: async () => under(inboxId),
+    inject: (fault: SourceFault, on, times) => {
+      if (fault === 'expired-token') return fake.expireTokens();
+      const f: BoxFault = fault === 'retry-after' ? { status: 429, retryAfter: 1 } : fault === 'unavailable' ? { status: 503 } : { dropConnection: true };
+      fake.failNext(on === 'list' ? 'GET /folders/:id/items' : 'GET /d/:id', f, times);
+    },
+    close: async () => { await fake.stop(); agent.destroy(); },
   };
 });
