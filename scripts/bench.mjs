@@ -2,7 +2,7 @@
 // The benchmark: generates its corpus (scripts/make-bench-corpus.mjs), then in the same run times
 // `deid-agent anonymize` against a plain `cp -r` of the same files, and measures the watch agent's
 // latency from a file's arrival in the inbox to its output. Results to stdout and a JSON file.
-// usage: npm run bench [-- --only small,large,watch,forward,outage,store,streaming --agent-node-args '--cpu-prof' --small N --large MB,MB --drops N --rounds N --concurrency N --out FILE --corpus DIR]
+// usage: npm run bench [-- --only small,large,watch,forward,outage,store,streaming,cloud --agent-node-args '--cpu-prof' --small N --large MB,MB --drops N --rounds N --concurrency N --out FILE --corpus DIR]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, linkSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -28,8 +28,8 @@ const forwardMiB = Number(opt('--forward-mib', '2048'));
 const queued = Number(opt('--queued', '1000000'));
 const dropped = Number(opt('--dropped', '1000'));
 const rounds = Number(opt('--rounds', '3'));
-// Parts to run (default all): small,large,watch,forward,outage,store,streaming.
-const PARTS = ['small', 'large', 'watch', 'forward', 'outage', 'store', 'streaming'];
+// Parts to run (default all): small,large,watch,forward,outage,store,streaming,cloud.
+const PARTS = ['small', 'large', 'watch', 'forward', 'outage', 'store', 'streaming', 'cloud'];
 const only = new Set((opt('--only', PARTS.join(',')) ?? '').split(',').filter(Boolean));
 for (const p of only) if (!PARTS.includes(p)) throw new Error(`--only: unknown part ${p} (one of ${PARTS.join(', ')})`);
 // Extra node flags for the agent under test (e.g. --cpu-prof), to see where a run's time goes.
@@ -284,6 +284,9 @@ try {
   const outage = only.has('outage') ? await weekOfOutage(queued) : undefined;
   const store = only.has('store') ? sideBench('bench-store.mjs', ['--rounds', '1']) : undefined;
   const streaming = only.has('streaming') ? sideBench('bench-forward.mjs', ['--mib', String(forwardMiB), '--rounds', '1', '--json'], 'BENCH-JSON ') : undefined;
+  // Box fake → local outbox against a plain download of the same files; the largest file both ways.
+  const largest = only.has('cloud') ? files(join(corpus, 'large')).sort((a, b) => statSync(b).size - statSync(a).size)[0] : undefined;
+  const cloud = largest ? sideBench('bench-cloud.mjs', [join(corpus, 'small'), largest, '--files', '200'], 'RESULT ') : undefined;
   // Each target is judged only when its part ran.
   const targets = Object.fromEntries(Object.entries({
     smallFilesAtLeast60pctOfCopy: smallResult && smallResult.ratio.filesPerSecond >= 0.6,
@@ -297,8 +300,9 @@ try {
     forward2GiBPeakRssUnder300MB: streaming && (streaming['deid-agent']?.peakRssMB ?? Infinity) < 300,
     watchP50Under1s: latency && latency.beyondStabilityMs.p50 < 1000,
     watchP99Under3s: latency && latency.beyondStabilityMs.p99 < 3000,
+    cloudLargeBothWaysUnder300MiB: cloud && cloud.large.boxToLocal.peakRssMiB < 300 && cloud.large.localToBox.peakRssMiB < 300,
   }).filter(([, v]) => v !== undefined));
-  const result = { date: new Date().toISOString(), machine, method: { copy: 'cp -r, then sync -f of the copy (the agent fsyncs every output)', gdcmanon: 'gdcmanon -e (Basic Profile) -r, then sync -f', anonymize: concurrency ? `--concurrency ${concurrency}` : 'defaults', rounds, compared: 'median seconds over rounds in alternating order' }, small: smallResult, large: largeResult, watch: latency, forwardScale, outage, store, streaming, targets };
+  const result = { date: new Date().toISOString(), machine, method: { copy: 'cp -r, then sync -f of the copy (the agent fsyncs every output)', gdcmanon: 'gdcmanon -e (Basic Profile) -r, then sync -f', anonymize: concurrency ? `--concurrency ${concurrency}` : 'defaults', rounds, compared: 'median seconds over rounds in alternating order' }, small: smallResult, large: largeResult, watch: latency, forwardScale, outage, store, streaming, cloud, targets };
   writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
   const line = (label, r) => `${label.padEnd(6)} ${String(r.files).padStart(5)} files ${String(r.megabytes).padStart(8)} MB | cp -r ${r.copy.filesPerSecond} files/s ${r.copy.mbPerSecond} MB/s | anonymize ${r.anonymize.filesPerSecond} files/s ${r.anonymize.mbPerSecond} MB/s, peak RSS ${r.anonymize.peakRssMiB} MiB | ratio ${(r.ratio.mbPerSecond * 100).toFixed(0)}% (medians of ${r.rounds} rounds; cp ${r.copy.roundsSeconds.join('/')} s, anonymize ${r.anonymize.roundsSeconds.join('/')} s)`;
   console.log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}`);
@@ -309,6 +313,11 @@ try {
   if (outage) console.log(`outage ${outage.queued} queued: due(100) ${outage.dueMs} ms, count ${outage.countMs} ms, peak RSS ${outage.peakRssMiB} MiB`);
   if (store) console.log(`store  1,000 new patients: x${store?.ratio20k} at 20,000, x${store?.ratio100k} at 100,000 (vs empty)`);
   if (latency) console.log(`watch  ${latency.drops} drops, beyond the ${latency.stabilityMs} ms stability wait: p50 ${latency.beyondStabilityMs.p50} ms, p99 ${latency.beyondStabilityMs.p99} ms`);
+  if (cloud) {
+    const c = cloud.small;
+    console.log(`cloud  ${c.files} files ${c.megabytes} MB from the Box fake: plain download ${c.plainDownload.filesPerSecond} files/s ${c.plainDownload.mbPerSecond} MB/s | agent to a local outbox ${c.boxToLocal.filesPerSecond} files/s ${c.boxToLocal.mbPerSecond} MB/s, peak RSS ${c.boxToLocal.peakRssMiB} MiB (transfers ${c.transfers})`);
+    console.log(`cloud  ${cloud.large.megabytes} MB: Box → local ${cloud.large.boxToLocal.seconds} s, peak RSS ${cloud.large.boxToLocal.peakRssMiB} MiB | local → Box ${cloud.large.localToBox.seconds} s, peak RSS ${cloud.large.localToBox.peakRssMiB} MiB`);
+  }
   for (const [k, v] of Object.entries(targets)) console.log(`${v ? 'PASS' : 'FAIL'} ${k}`);
   console.log(`results: ${outFile}`);
 } finally {

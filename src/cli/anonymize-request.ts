@@ -23,7 +23,7 @@ export interface AnonymizeFlags {
 export async function anonymizeRequest(inputs: string[], f: AnonymizeFlags): Promise<AnonymizeRequest> {
   let base: Partial<AnonymizeRequest> & { burnedInRules?: readonly BurnedInRule[] } = {};
   if (f.config) {
-    const config = await loadConfig(f.config);
+    const config = await loadConfig(f.config, { secrets: false });
     const project = f.project ? config.projects.find((p) => p.name === f.project) : config.projects.length === 1 ? config.projects[0] : undefined;
     if (!project) {
       throw new UsageError(f.project ? `no project '${f.project}' in ${f.config}` : `${f.config} has several projects: name one with --project`);

@@ -10,7 +10,7 @@ import { IMMEDIATE_DIR, reportPathFor } from '../sources/pacs-retrieval.js';
  * With `waitSeconds`, waits for the report and returns it.
  */
 export async function retrieveCommand(configFile: string, project: string, accessionsFile: string, waitSeconds: number): Promise<string> {
-  const config = await loadConfig(configFile);
+  const config = await loadConfig(configFile, { secrets: false });
   const p = config.projects.find((x) => x.name === project);
   if (!p) throw new UsageError(`no project '${project}' in ${configFile}`);
   if (!p.retrieve || !p.pacs) throw new UsageError(`project '${project}' has no pacs and retrieve settings`);

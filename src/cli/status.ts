@@ -56,7 +56,7 @@ export interface ProjectStatus {
 
 /** Reads the store without the writer's lock, so it works while the agent runs. */
 export async function projectStatuses(configFile: string): Promise<ProjectStatus[]> {
-  const config = await loadConfig(configFile);
+  const config = await loadConfig(configFile, { secrets: false });
   const data = await ProjectStore.readSnapshot(config.store);
   const out: ProjectStatus[] = [];
   for (const p of config.projects) {

@@ -31,7 +31,7 @@ async function loadRaw(file: string): Promise<unknown> {
  * Loads and validates a config file. Relative paths resolve against the working directory. A
  * problem is reported with the key that has it, e.g. `projects.0.prefix: letters, digits…`.
  */
-export async function loadConfig(file: string): Promise<ResolvedConfig> {
+export async function loadConfig(file: string, options: { readonly secrets?: boolean } = {}): Promise<ResolvedConfig> {
   const parsed = configSchema.safeParse(await loadRaw(file));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
@@ -39,7 +39,9 @@ export async function loadConfig(file: string): Promise<ResolvedConfig> {
   }
   const c = parsed.data;
   // Secrets are read only when a project uses the service: a config may keep an unused app.
-  const uses = (service: 'box' | 'graph'): boolean => c.projects.some((p) => [p.inbox, p.outbox].some((f) => typeof f !== 'string' && service in f));
+  // `secrets: false`: for commands that never connect (status, anonymize, retrieve), run from an
+  // operator's shell that has neither the service's environment nor its 0600 files.
+  const uses = (service: 'box' | 'graph'): boolean => options.secrets !== false && c.projects.some((p) => [p.inbox, p.outbox].some((f) => typeof f !== 'string' && service in f));
   return {
     ...(c.dicom ? { dicom: c.dicom } : {}),
     ...(c.workers === undefined ? {} : { workers: c.workers }),

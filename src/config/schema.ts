@@ -188,7 +188,37 @@ export const configSchema = configBase.superRefine((c, ctx) => {
   }
   checkRetrievalRouting(c, ctx);
   checkInputFolders(c, ctx);
+  checkCloudFolders(c, ctx);
 });
+
+/** A cloud folder's identity: the service and its folder id, or its drive and path (case-blind, as SharePoint is). */
+function cloudKey(f: RemoteInboxConfig | RemoteOutboxConfig): string {
+  return 'box' in f ? `box:${f.box.folderId}` : `graph:${f.graph.driveId}:${f.graph.itemId ? `id:${f.graph.itemId}` : `path:${(f.graph.path ?? '').replace(/\/+$/, '').toLowerCase()}`}`;
+}
+
+/**
+ * Two projects on one cloud inbox would take each other's files (two pseudonymised copies of one
+ * input), and an outbox that is an inbox (or inside one, for Graph paths) would feed outputs back in.
+ */
+function checkCloudFolders(c: ConfigInput, ctx: z.RefinementCtx): void {
+  const inboxes = new Map<string, number>();
+  for (const [i, p] of c.projects.entries()) {
+    if (typeof p.inbox === 'string') continue;
+    const key = cloudKey(p.inbox);
+    const other = inboxes.get(key);
+    if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['projects', i, 'inbox'], message: `is also projects.${other}.inbox: two projects would take the same files` });
+    else inboxes.set(key, i);
+  }
+  for (const [i, p] of c.projects.entries()) {
+    if (typeof p.outbox === 'string') continue;
+    const out = cloudKey(p.outbox);
+    for (const [key, j] of inboxes) {
+      if (out === key || (out.startsWith('graph:') && out.startsWith(`${key}/`))) {
+        ctx.addIssue({ code: 'custom', path: ['projects', i, 'outbox'], message: `is projects.${j}.inbox${out === key ? '' : ' or inside it'}: outputs would be taken in again` });
+      }
+    }
+  }
+}
 
 type ConfigInput = z.infer<typeof configBase>;
 

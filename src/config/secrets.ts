@@ -10,7 +10,8 @@ import type { SecretRef } from './schema.js';
 export async function readSecret(ref: SecretRef, key: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   if ('env' in ref) {
     const value = env[ref.env];
-    if (value === undefined || value === '') throw new ConfigError(`${key}: the environment variable ${ref.env} is not set`);
+    // Named by its key, not its name: a secret pasted as the name would otherwise be printed.
+    if (value === undefined || value === '') throw new ConfigError(`${key}: the environment variable named at ${key}.env is not set`);
     return value;
   }
   const path = resolve(ref.file);

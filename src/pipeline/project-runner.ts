@@ -121,7 +121,6 @@ export class ProjectRunner {
     }
     const processing = { ...spec, ...(ledgers.length > 0 ? { ledgers } : {}), ...(p.remoteOutbox ? { spool: true } : {}) };
     this.processor = this.workers ? this.workers.register(processing, calls) : inThisThread(processing, calls);
-    for (const d of this.drainers) d.start();
     if (p.remoteInbox) {
       if (!this.remote.inbox) throw new UsageError(`project ${p.name}: its cloud inbox was not set up`);
       const o = 'box' in p.remoteInbox ? p.remoteInbox.box : p.remoteInbox.graph;
@@ -129,6 +128,9 @@ export class ProjectRunner {
         { pollIntervalMs: o.pollIntervalMs, transfers: o.transfers, changeIntervalMs: o.changeIntervalMs });
       // Before the work area's recovery, which releases completed archive expansions (see start).
       await this.cloud.start();
+      // Downloads are renamed into the work area: one file system, as for the inbox.
+      const [state, work] = await Promise.all([stat(cloudStateDir(p.work)), stat(this.workArea.dir)]);
+      if (state.dev !== work.dev) throw new UsageError(`project ${p.name}: ${cloudStateDir(p.work)} is on another file system than the work area ${this.workArea.dir}`);
     }
     const recovered = await this.workArea.recover();
     for (const claimed of recovered) this.pool.push({ claimed });
@@ -137,6 +139,9 @@ export class ProjectRunner {
       stabilityMs: p.watch?.stabilityMs ?? DEFAULT_STABILITY_MS,
     }, (path) => this.push({ inbox: path }), this.log);
     await this.watcher.start();
+    // Last: a start that failed above leaves no timer or transfer running for a runner nobody stops.
+    for (const d of this.drainers) d.start();
+    this.cloud?.run();
     const every = Math.max(1000, p.watch?.stabilityMs ?? DEFAULT_STABILITY_MS);
     this.sweepTimer = setInterval(() => {
       if (this.sweepingFolders) return;

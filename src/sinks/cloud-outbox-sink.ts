@@ -33,7 +33,7 @@ export async function outboxPathOf(path: string): Promise<string | undefined> {
  * already there counts as stored.
  */
 export function createRemoteOutboxSink(remote: RemoteOutbox, transfers: number): Sink {
-  const putOne = async (path: string): Promise<SinkResult> => {
+  const putOne = async (path: string, signal?: AbortSignal): Promise<SinkResult> => {
     let target: string | undefined;
     try {
       target = await outboxPathOf(path);
@@ -41,18 +41,18 @@ export function createRemoteOutboxSink(remote: RemoteOutbox, transfers: number):
       return { kind: 'failed', reason: `cannot read the queued instance (${(e as NodeJS.ErrnoException).code ?? (e as Error).name})` };
     }
     if (!target) return { kind: 'failed', reason: 'the queued instance lacks a safe pseudonym or UID for its path' };
-    return remote.put(target, path, await sha1Of(path));
+    return remote.put(target, path, await sha1Of(path), signal);
   };
   return {
     label: remote.label,
     batchSize: transfers * 4,
-    async put(paths) {
+    async put(paths, signal) {
       const results = new Map<string, SinkResult>();
       let next = 0;
       const lane = async (): Promise<void> => {
-        for (let i = next++; i < paths.length; i = next++) {
+        for (let i = next++; i < paths.length && !signal?.aborted; i = next++) {
           const path = paths[i] as string;
-          results.set(path, await putOne(path).catch((e: unknown): SinkResult => ({ kind: 'retry', reason: `${(e as Error).name}${(e as NodeJS.ErrnoException).code ? ` ${(e as NodeJS.ErrnoException).code}` : ''}` })));
+          results.set(path, await putOne(path, signal).catch((e: unknown): SinkResult => ({ kind: 'retry', reason: `${(e as Error).name}${(e as NodeJS.ErrnoException).code ? ` ${(e as NodeJS.ErrnoException).code}` : ''}` })));
         }
       };
       await Promise.all(Array.from({ length: Math.min(transfers, paths.length) }, lane));

@@ -3,6 +3,14 @@ import { backoffDelay } from './backoff.js';
 import { type DestinationState, ForwardLedger, type QueuedInstance } from './forward-ledger.js';
 import type { RetryPolicy, Sink, SinkResult } from './sink.js';
 
+/**
+ * The longest wait a destination's Retry-After can impose here. A service asking for days (or a
+ * broken one asking for 10^15 s, past what a ledger bucket can name) must not hide queued
+ * instances; past this the drainer's own backoff applies.
+ */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+const asked = (ms: number | undefined): number => Math.min(Math.max(0, ms ?? 0), MAX_RETRY_AFTER_MS);
+
 /** What one attempt decided for one queued instance. */
 type Decision =
   | { readonly kind: 'sent' }
@@ -23,6 +31,8 @@ export class SinkDrainer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** Aborts transfers in flight at stop (they stay queued: the ledger entry is untouched). */
+  private readonly abort = new AbortController();
   private state: DestinationState | undefined;
   readonly ledger: ForwardLedger;
 
@@ -48,6 +58,7 @@ export class SinkDrainer {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    this.abort.abort();
     await this.running;
   }
 
@@ -63,7 +74,7 @@ export class SinkDrainer {
         return { kind: 'failed', reason: result.reason, status: result.status ?? null };
       case 'retry':
         if (this.gaveUp(entry.sinceMs ?? now, now)) return { kind: 'failed', reason: `gave up after ${this.policy.retryForHours} h: ${result.reason}`, status: null };
-        return { kind: 'retry', reason: result.reason, delayMs: Math.max(result.retryAfterMs ?? 0, backoffDelay(entry.attempts + 1, this.policy.firstRetryDelayMs, this.policy.maxRetryDelayMs)) };
+        return { kind: 'retry', reason: result.reason, delayMs: Math.max(asked(result.retryAfterMs), backoffDelay(entry.attempts + 1, this.policy.firstRetryDelayMs, this.policy.maxRetryDelayMs)) };
       default: {
         const never: never = result;
         throw new Error(`unknown store result ${JSON.stringify(never)}`);
@@ -83,15 +94,17 @@ export class SinkDrainer {
     if (state.nextAttemptAt !== null && Date.parse(state.nextAttemptAt) > now) return false;
     const due = await this.ledger.due(this.sink.batchSize, now);
     if (due.length === 0) return false;
-    const results: ReadonlyMap<string, SinkResult> = await this.sink.put(due.map((e) => e.path)).catch((e: unknown) => {
+    const results: ReadonlyMap<string, SinkResult> = await this.sink.put(due.map((e) => e.path), this.abort.signal).catch((e: unknown) => {
       const reason = `${(e as Error).name ?? 'error'}${(e as NodeJS.ErrnoException).code ? ` ${(e as NodeJS.ErrnoException).code}` : ''}`;
       return new Map(due.map((d) => [d.path, { kind: 'retry' as const, reason }]));
     });
+    // Stopped mid-batch: the entries stay as they were, to be sent by the next run.
+    if (this.stopped) return false;
     const outcomes = due.map((entry) => ({ entry, result: results.get(entry.path) ?? { kind: 'retry' as const, reason: 'no result' } }));
 
     const firstProblem = outcomes.find((o) => o.result.kind !== 'stored')?.result;
     if (outcomes.every((o) => o.result.kind === 'retry')) {
-      const waitMs = Math.max(0, ...outcomes.map((o) => (o.result.kind === 'retry' ? o.result.retryAfterMs ?? 0 : 0)));
+      const waitMs = Math.max(0, ...outcomes.map((o) => (o.result.kind === 'retry' ? asked(o.result.retryAfterMs) : 0)));
       await this.destinationUnreachable(state, due, firstProblem && 'reason' in firstProblem ? firstProblem.reason : 'no result', now, waitMs);
       return false;
     }

@@ -48,6 +48,8 @@ export class CloudInbox {
   ) {}
 
   private get acksDir(): string { return join(this.stateDir, 'acks'); }
+  /** Remote ids this agent is claiming or has claimed (one empty file each), until acked. */
+  private get claimsDir(): string { return join(this.stateDir, 'claims'); }
   private get incomingDir(): string { return join(this.stateDir, 'incoming'); }
   private get cursorFile(): string { return join(this.stateDir, 'cursor.json'); }
 
@@ -61,20 +63,33 @@ export class CloudInbox {
    * to release counts as settled, so its remote file gets an ack marker now.
    */
   async start(): Promise<void> {
+    await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
     await mkdir(this.acksDir, { recursive: true, mode: 0o700 });
+    await mkdir(this.claimsDir, { recursive: true, mode: 0o700 });
     await rm(this.incomingDir, { recursive: true, force: true });
     await mkdir(this.incomingDir, { recursive: true, mode: 0o700 });
     this.cursor = await CloudInbox.position(this.stateDir);
+    this.pendingAcks = await readdir(this.acksDir);
     for (const name of await readdir(this.work.dir)) {
       const tag = remoteTagOf(name);
       if (!tag) continue;
       const expanded = name.endsWith('.x') && (await stat(join(this.work.dir, name, COMPLETE_MARKER)).then(() => true, () => false));
-      if (expanded) await this.mark(tag);
-      else this.local.add(tag);
+      // A completed expansion counts as settled (recovery releases it and deletes its archive).
+      if (expanded) await this.mark(this.acksDir, tag);
     }
-    for (const tag of await readdir(this.acksDir)) if (!this.local.has(tag)) this.kickAck(tag);
-    this.loop = this.run();
+    for (const name of await readdir(this.work.dir)) {
+      const tag = remoteTagOf(name);
+      if (tag && !name.endsWith('.x') && !(await this.has(this.acksDir, tag))) this.local.add(tag);
+    }
   }
+
+  /** Starts claiming and acking; call once the runner can take what it delivers. */
+  run(): void {
+    for (const tag of this.pendingAcks) if (!this.local.has(tag)) this.kickAck(tag);
+    this.pendingAcks = [];
+    this.loop ??= this.loopRounds();
+  }
+  private pendingAcks: string[] = [];
 
   async stop(): Promise<void> {
     this.stopped = true;
@@ -86,7 +101,7 @@ export class CloudInbox {
   /** Before a claim's local settlement: a remote claim's ack marker, durable. */
   async beforeSettle(claimed: string): Promise<void> {
     const tag = remoteTagOf(claimed.slice(claimed.lastIndexOf('/') + 1));
-    if (tag) await this.mark(tag);
+    if (tag) await this.mark(this.acksDir, tag);
   }
 
   /** After a claim's local settlement: the remote file is acked (retried until it is). */
@@ -97,8 +112,12 @@ export class CloudInbox {
     this.kickAck(tag);
   }
 
-  private async mark(tag: string): Promise<void> {
-    await writeAtomically(join(this.acksDir, tag), [Buffer.alloc(0)], 0o600);
+  private async mark(dir: string, tag: string): Promise<void> {
+    await writeAtomically(join(dir, tag), [Buffer.alloc(0)], 0o600);
+  }
+
+  private has(dir: string, tag: string): Promise<boolean> {
+    return stat(join(dir, tag)).then(() => true, () => false);
   }
 
   /**
@@ -120,6 +139,7 @@ export class CloudInbox {
           await this.prepare();
           await this.remote.ack({ id: idOf(tag), name: '', size: 0 }, this.abort.signal);
           await rm(join(this.acksDir, tag), { force: true });
+          await rm(join(this.claimsDir, tag), { force: true });
           return;
         } catch (e) {
           if (this.stopped) return; // the marker stays: acked at the next start
@@ -131,7 +151,7 @@ export class CloudInbox {
     this.acking.set(tag, run);
   }
 
-  private async run(): Promise<void> {
+  private async loopRounds(): Promise<void> {
     let nextListing = 0;
     for (let failures = 0; !this.stopped;) {
       const began = Date.now();
@@ -163,36 +183,62 @@ export class CloudInbox {
   /** Claims (when `claim`) and downloads files, `transfers` at a time; each becomes a local claim. */
   private async take(files: AsyncIterable<RemoteFile>, claim: boolean): Promise<void> {
     const lanes = new Set<Promise<void>>();
-    for await (const file of files) {
-      if (this.stopped) break;
-      const tag = tagOf(file.id);
-      if (this.local.has(tag) || this.acking.has(tag)) continue;
-      if (!claim && (await stat(join(this.acksDir, tag)).then(() => true, () => false))) {
-        this.kickAck(tag);
-        continue;
+    try {
+      for await (const file of files) {
+        if (this.stopped) break;
+        const tag = tagOf(file.id);
+        if (this.local.has(tag) || this.acking.has(tag) || (this.failing.get(tag)?.nextAt ?? 0) > Date.now()) continue;
+        if (!claim) {
+          // The processing folder may be shared (another agent, another project on the same
+          // folder): only the claims this agent recorded are its own to resume.
+          if (!(await this.has(this.claimsDir, tag))) continue;
+          if (await this.has(this.acksDir, tag)) {
+            this.kickAck(tag);
+            continue;
+          }
+        }
+        this.local.add(tag);
+        const lane: Promise<void> = this.materialize(file, tag, claim).finally(() => lanes.delete(lane));
+        lanes.add(lane);
+        if (lanes.size >= this.options.transfers) await Promise.race(lanes);
       }
-      this.local.add(tag);
-      const lane: Promise<void> = this.materialize(file, tag, claim).finally(() => lanes.delete(lane));
-      lanes.add(lane);
-      if (lanes.size >= this.options.transfers) await Promise.race(lanes);
+    } finally {
+      // Even when the listing fails midway: a round never leaves transfers running behind it.
+      await Promise.all(lanes);
     }
-    await Promise.all(lanes);
   }
+
+  /** Inputs that could not be taken, by tag: retried with backoff (a bad digest, a refused download). */
+  private readonly failing = new Map<string, { attempts: number; nextAt: number }>();
 
   private async materialize(file: RemoteFile, tag: string, claim: boolean): Promise<void> {
     let adopted = false;
     try {
-      const mine = claim ? await this.remote.claim(file, this.abort.signal) : file;
-      if (!mine) return; // taken or changed meanwhile: the next listing sees it again
+      let mine: RemoteFile | undefined = file;
+      if (claim) {
+        // Recorded before the move: a claim this agent made is never left without its record.
+        await this.mark(this.claimsDir, tag);
+        mine = await this.remote.claim(file, this.abort.signal);
+        if (!mine) {
+          await rm(join(this.claimsDir, tag), { force: true });
+          return; // taken or changed meanwhile: the next listing sees it again
+        }
+      }
       const part = join(this.incomingDir, `${tag}.part`);
       await this.remote.download(mine, part, this.abort.signal);
       const claimed = await this.work.adopt(part, tag);
       adopted = true;
       this.log.info({ project: this.project, claim: claimed.slice(claimed.lastIndexOf('/') + 1), via: this.remote.label }, 'claimed');
+      this.failing.delete(tag);
       this.deliver(claimed);
     } catch (e) {
-      // Left in the processing folder (or the inbox): taken again at the next round.
-      if (!this.stopped) this.log.warn({ project: this.project, source: this.remote.label, ...why(e) }, 'cannot take a cloud input now; will retry');
+      // Left in the processing folder (or the inbox): taken again later, backing off per input
+      // (5 s doubling to an hour), so one input that always fails costs little and is reported.
+      if (!this.stopped) {
+        const attempts = (this.failing.get(tag)?.attempts ?? 0) + 1;
+        this.failing.set(tag, { attempts, nextAt: Date.now() + backoffDelay(attempts, 5_000, 3_600_000) });
+        this.log[attempts >= 5 ? 'error' : 'warn']({ project: this.project, source: this.remote.label, attempts, ...why(e) }, 'cannot take a cloud input now; will retry');
+      }
     } finally {
       if (!adopted) this.local.delete(tag);
     }

@@ -182,12 +182,12 @@ describe('inbox', () => {
     expect(b1.etag).toBeDefined();
   });
 
-  it('claim moves into processing under id-name, and claimed() lists it under its own name', async () => {
+  it('claim moves into processing under its id (and extension), and claimed() lists it', async () => {
     const id = fake.addFile('0', 'c.dcm', 'CC');
     const claimed = await inbox.claim(await find('c.dcm'));
-    expect(claimed).toMatchObject({ id, name: 'c.dcm', size: 2 });
+    expect(claimed).toMatchObject({ id, name: `${id}.dcm`, size: 2 });
     expect(fake.file(id)!.parentId).toBe(fake.at('0', '.deid-processing')!.id);
-    expect(fake.file(id)!.name).toBe(`${id}-c.dcm`);
+    expect(fake.file(id)!.name).toBe(`${id}.dcm`);
     expect(await all(inbox.claimed())).toEqual([claimed]);
     expect(await all(inbox.list())).toEqual([]);
   });

@@ -190,7 +190,7 @@ describe('graph inbox', () => {
     const [a, b] = (await collect(box.list())).sort((x, y) => x.name.localeCompare(y.name)) as [RemoteFile, RemoteFile];
     fake.modify(b.id, Buffer.from('bbb, changed'));
     const claimed = await box.claim(a);
-    expect(claimed).toMatchObject({ id: a.id, name: `${a.id}-a.dcm`, size: 3 });
+    expect(claimed).toMatchObject({ id: a.id, name: `${a.id}.dcm`, size: 3 });
     expect(fake.items.get(a.id)!.parentId).toBe(fake.byPath('Inbox/.deid-processing')!.id);
     expect(await box.claim(b)).toBeUndefined();
     expect(fake.items.get(b.id)!.parentId).toBe(fake.byPath('Inbox')!.id);

@@ -68,12 +68,31 @@ describe('cloud folders in the config', () => {
     expect(String(await loadConfig(write('twice.json', twice)).catch((e: Error) => e))).toContain('exactly one of path and itemId');
   });
 
+  it('refuses two projects on one cloud inbox, and an outbox that is an inbox or inside one', async () => {
+    process.env.BOX_CLIENT_SECRET = 'x';
+    process.env.GRAPH_CLIENT_SECRET = 'y';
+    try {
+      const p = issueShape.projects[0] as Record<string, unknown>;
+      const two = { ...issueShape, projects: [p, { ...p, name: 'OTHER', prefix: 'OTHER_' }] };
+      expect(String(await loadConfig(write('two.json', two)).catch((e: Error) => e))).toContain('projects.1.inbox: is also projects.0.inbox');
+      const loop = { ...issueShape, projects: [{ ...p, inbox: { graph: { driveId: 'b!abc', path: '/Research/In' } }, outbox: { graph: { driveId: 'b!abc', path: '/research/in/out' } } }] };
+      expect(String(await loadConfig(write('loop.json', loop)).catch((e: Error) => e))).toContain('projects.0.outbox: is projects.0.inbox or inside it');
+    } finally {
+      delete process.env.BOX_CLIENT_SECRET;
+      delete process.env.GRAPH_CLIENT_SECRET;
+    }
+  });
+
   it('names a missing environment variable without a value', async () => {
     delete process.env.BOX_CLIENT_SECRET;
     process.env.GRAPH_CLIENT_SECRET = 'x';
     try {
       const err = await loadConfig(write('unset.json', issueShape)).catch((e: Error) => e);
-      expect(String(err)).toContain('box.clientSecret: the environment variable BOX_CLIENT_SECRET is not set');
+      expect(String(err)).toContain('box.clientSecret: the environment variable named at box.clientSecret.env is not set');
+      // Commands that never connect (status, anonymize, retrieve) load the config without them.
+      const loaded = await loadConfig(write('unset2.json', issueShape), { secrets: false });
+      expect(loaded.box).toBeUndefined();
+      expect(loaded.projects[0]?.remoteInbox).toBeDefined();
     } finally {
       delete process.env.GRAPH_CLIENT_SECRET;
     }

@@ -22,12 +22,12 @@ beforeAll(async () => {
 afterAll(() => fake.stop());
 
 /** A CloudInbox over the fake with its own work area; `delivered` collects its claims. */
-function source(root: string): { inbox: CloudInbox; work: WorkArea; delivered: string[] } {
+function source(root: string, ack: 'delete' | 'archive' = 'delete', folder = INBOX): { inbox: CloudInbox; work: WorkArea; delivered: string[] } {
   const session = createGraphSession({ tenantId: fake.tenantId, clientId: fake.clientId, clientSecret: fake.clientSecret, authorityHost: fake.authorityHost, baseUrl: fake.baseUrl },
     { sleep: async () => undefined });
   const work = new WorkArea(join(root, 'work'));
   const delivered: string[] = [];
-  const inbox = new CloudInbox(createGraphInbox(session, { driveId: fake.driveId, path: INBOX, ack: 'delete' }), work, join(root, 'work.cloud'),
+  const inbox = new CloudInbox(createGraphInbox(session, { driveId: fake.driveId, path: folder, ack }), work, join(root, 'work.cloud'),
     (claimed) => delivered.push(claimed), createLogger('silent'), 'T', { pollIntervalMs: 100, transfers: 2, changeIntervalMs: 50 });
   return { inbox, work, delivered };
 }
@@ -40,6 +40,7 @@ describe('CloudInbox: a claim is acked on the service only after it settled loca
     const s = source(root);
     await s.work.init();
     await s.inbox.start();
+    s.inbox.run();
     await waitFor(() => s.delivered.length === 1, 10_000, 'the claim');
     const claimed = s.delivered[0] as string;
     expect(readFileSync(claimed, 'utf8')).toBe('first input');
@@ -63,6 +64,7 @@ describe('CloudInbox: a claim is acked on the service only after it settled loca
     const first = source(root);
     await first.work.init();
     await first.inbox.start();
+    first.inbox.run();
     await waitFor(() => first.delivered.length === 2, 10_000, 'both claims');
     const byContent = new Map(first.delivered.map((p) => [readFileSync(p, 'utf8'), p]));
     // b settles (its marker is written, its local claim removed) and the process dies before the ack;
@@ -77,9 +79,69 @@ describe('CloudInbox: a claim is acked on the service only after it settled loca
 
     const next = source(root);
     await next.inbox.start();
+    next.inbox.run();
     await waitFor(() => next.delivered.length === 1 && !processing().some((i) => i.id === b.id), 10_000, 'a again, and b acked');
     expect(readFileSync(next.delivered[0] as string, 'utf8')).toBe('a');
     expect(fake.count('download') - downloads).toBe(1); // b was not downloaded again
     await next.inbox.stop();
+  });
+
+  /** Settles every claim delivered so far, as the runner does (marker, local end, ack). */
+  const settleAll = async (s: ReturnType<typeof source>, done: Set<string>): Promise<void> => {
+    for (const claimed of s.delivered) {
+      if (done.has(claimed)) continue;
+      done.add(claimed);
+      await s.inbox.beforeSettle(claimed);
+      rmSync(claimed);
+      s.inbox.afterSettle(claimed);
+    }
+  };
+
+  it('two agents on one inbox take each file once: the processing folder is shared, the claims are not', async () => {
+    fake.addFolder('/shared');
+    const ids = Array.from({ length: 5 }, (_, i) => fake.addFile(`/shared/${i}.dcm`, Buffer.from(`input ${i}`)).id);
+    const [x, y] = [source(mkdtempSync(join(tmpdir(), 'deid-cloud-x-')), 'delete', '/shared'), source(mkdtempSync(join(tmpdir(), 'deid-cloud-y-')), 'delete', '/shared')];
+    for (const s of [x, y]) { await s.work.init(); await s.inbox.start(); s.inbox.run(); }
+    await waitFor(() => x.delivered.length + y.delivered.length >= 5, 10_000, 'five claims');
+    await new Promise((r) => setTimeout(r, 400)); // more rounds: a second taker would show now
+    expect(x.delivered.length + y.delivered.length).toBe(5);
+    const done = new Set<string>();
+    await settleAll(x, done);
+    await settleAll(y, done);
+    await waitFor(() => ids.every((id) => !fake.items.has(id)), 10_000, 'every ack');
+    for (const s of [x, y]) await s.inbox.stop();
+  });
+
+  it('archives settled inputs under their claimed names and takes each once', async () => {
+    fake.addFolder('/arch');
+    const ids = [fake.addFile('/arch/p.dcm', Buffer.from('p')).id, fake.addFile('/arch/q.dcm', Buffer.from('q')).id];
+    const s = source(mkdtempSync(join(tmpdir(), 'deid-cloud-arch-')), 'archive', '/arch');
+    await s.work.init();
+    await s.inbox.start();
+    s.inbox.run();
+    await waitFor(() => s.delivered.length === 2, 10_000, 'both claims');
+    await settleAll(s, new Set());
+    const archive = fake.byPath('/arch/.deid-archive');
+    await waitFor(() => fake.childrenOf(archive?.id ?? '').length === 2, 10_000, 'both archived');
+    await new Promise((r) => setTimeout(r, 400));
+    expect(s.delivered).toHaveLength(2);
+    expect(fake.childrenOf(archive?.id ?? '').map((i) => i.name).sort()).toEqual(ids.map((id) => `${id}.dcm`).sort());
+    expect(fake.childrenOf(fake.byPath('/arch/.deid-processing')?.id ?? '')).toEqual([]);
+    await s.inbox.stop();
+  });
+
+  it('backs off an input whose download keeps failing instead of fetching it every round', async () => {
+    fake.addFolder('/bad');
+    const bad = fake.addFile('/bad/bad.dcm', Buffer.from('corrupt on the way'));
+    fake.corrupt.add(bad.id);
+    const s = source(mkdtempSync(join(tmpdir(), 'deid-cloud-bad-')), 'delete', '/bad');
+    await s.work.init();
+    const before = fake.count('download');
+    await s.inbox.start();
+    s.inbox.run();
+    await new Promise((r) => setTimeout(r, 1500)); // 30 rounds of 50 ms
+    expect(fake.count('download') - before).toBe(1); // the next try is 5 s away
+    expect(s.delivered).toEqual([]);
+    await s.inbox.stop();
   });
 });

@@ -60,19 +60,33 @@ export async function downloadTo(session: BoxSession, file: RemoteFile, to: stri
   }
   const hash = createHash('sha1');
   let bytes = 0;
-  const out = await open(to, 'w');
+  // 0600: an original (PHI), as the quarantine keeps it.
+  const out = await open(to, 'w', 0o600);
   try {
-    // Await each write: the socket is not read faster than the disk takes the bytes.
+    // Writes of about 1 MiB, awaited: the socket is not read faster than the disk takes the bytes,
+    // and a write per 64 KiB chunk (a thread-pool round trip each) held 1 GB to ~60 MB/s.
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
     for await (const chunk of body) {
       const buf = chunk as Buffer;
-      hash.update(buf);
       bytes += buf.length;
-      await out.write(buf);
+      // A server sending more than the file's size would fill the disk: stop at once.
+      if (bytes > file.size) throw new RemoteError(`box download: longer than the file's ${file.size} bytes`, true);
+      hash.update(buf);
+      pending.push(buf);
+      pendingBytes += buf.length;
+      if (pendingBytes >= 1024 * 1024) {
+        await out.writev(pending);
+        pending = [];
+        pendingBytes = 0;
+      }
     }
+    if (pending.length > 0) await out.writev(pending);
     await out.sync();
   } catch (e) {
     body.destroy();
     rethrowIfAborted(signal);
+    if (e instanceof RemoteError) throw e;
     const code = (e as NodeJS.ErrnoException | undefined)?.code;
     // A local write failure is not the service's doing; anything else is a lost connection.
     if (typeof code === 'string' && /^E(NOSPC|ACCES|PERM|ROFS|IO|DQUOT|ISDIR|NOENT)$/.test(code)) throw new RemoteError(`box download: local write failed (${code})`, false);

@@ -1,5 +1,6 @@
 // The Box implementation of RemoteInbox. A claim moves the file into our processing folder
 // under `${id}-${name}` (ids are unique, so the name cannot clash) only if its etag is unchanged.
+import { claimName } from '../claim-name.js';
 import { UpdateFileByIdHeaders } from 'box-node-sdk/managers';
 import type { RemoteChanges, RemoteFile, RemoteInbox } from '../remote-folder.js';
 import { isStatus, rethrowIfAborted, toRemoteError } from './box-errors.js';
@@ -37,8 +38,8 @@ export function createBoxInbox(session: BoxSession, options: BoxInboxOptions): R
   };
 
   /** The file under its claimed name `${id}-${name}`, presented under its own name again. */
-  const unclaimedName = (file: RemoteFile): RemoteFile =>
-    file.name.startsWith(`${file.id}-`) ? { ...file, name: file.name.slice(file.id.length + 1) } : file;
+  /** Claimed files are named by id (see claimName): their listed name says nothing more. */
+  const unclaimedName = (file: RemoteFile): RemoteFile => file;
 
   async function move(file: RemoteFile, parentId: string, name: string | undefined, etag: string | undefined, signal?: AbortSignal) {
     return client.files.updateFileById(file.id, {
@@ -69,7 +70,7 @@ export function createBoxInbox(session: BoxSession, options: BoxInboxOptions): R
     async claim(file, signal) {
       const { processing } = await ownFolders(signal);
       try {
-        const moved = await move(file, processing, `${file.id}-${file.name}`, file.etag, signal);
+        const moved = await move(file, processing, claimName(file.id, file.name), file.etag, signal);
         return unclaimedName(toRemoteFile(moved));
       } catch (e) {
         rethrowIfAborted(signal);

@@ -58,6 +58,9 @@ function build(conn: BoxConnection, options: BoxSessionOptions): BoxSession {
     ...(conn.baseUrls ? { baseUrls: new BaseUrls(conn.baseUrls) } : {}),
     ...(conn.httpAgent ? { agent: conn.httpAgent } : {}),
     interceptors: [auth.interceptor],
+    // node-fetch has no timeout of its own: a server that accepts and never answers would hold a
+    // listing, a claim or an upload part for ever. The long poll has its own, shorter deadline.
+    timeoutConfig: { timeoutMs: 120_000 },
     retryStrategy: new BoxRetry(options.retry, (o) => auth.unauthorized(o)),
   });
   const client = new BoxClient({ auth, networkSession });

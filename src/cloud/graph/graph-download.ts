@@ -43,16 +43,30 @@ export async function downloadItem(session: GraphSession, driveId: string, file:
 
   const hasher = hasherFor(file);
   let size = 0;
-  const fh = await open(to, 'w');
+  // 0600: an original (PHI), as the quarantine keeps it.
+  const fh = await open(to, 'w', 0o600);
   try {
     try {
+      // Chunks are gathered into writes of about 1 MiB: a write per 64 KiB chunk is a thread-pool
+      // round trip each, which held a 1 GB download to ~60 MB/s here.
+      let pending: Uint8Array[] = [];
+      let pendingBytes = 0;
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         size += chunk.length;
+        // A server sending more than the item's size would fill the disk: stop at once.
+        if (size > file.size) throw new RemoteError(`graph: download longer than the item's ${file.size} bytes`, true);
         hasher?.update(chunk);
-        await fh.write(chunk);
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= 1024 * 1024) {
+          await fh.writev(pending);
+          pending = [];
+          pendingBytes = 0;
+        }
       }
+      if (pending.length > 0) await fh.writev(pending);
     } catch (err) {
-      if (signal?.aborted) throw err;
+      if (signal?.aborted || err instanceof RemoteError) throw err;
       throw new RemoteError('graph: content download interrupted', true, undefined, undefined, { cause: err });
     }
     await fh.sync();

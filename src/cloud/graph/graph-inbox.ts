@@ -16,6 +16,7 @@ import { downloadItem } from './graph-download.js';
 import { jsonOf, statusError } from './graph-errors.js';
 import { findOrCreateFolder, folderUrl, getItem, pagedItems, parseItem, toRemoteFile, type DriveItem } from './graph-items.js';
 import type { GraphSession } from './graph-session.js';
+import { claimName } from '../claim-name.js';
 
 export interface GraphInboxOptions {
   driveId: string;
@@ -37,11 +38,11 @@ export function createGraphInbox(session: GraphSession, opts: GraphInboxOptions)
     return folder;
   };
 
-  /** Moves an item (If-Match when given). Undefined when it is gone, changed, or the name is taken. */
-  const move = async (id: string, parentId: string, name: string, etag: string | undefined, signal?: AbortSignal): Promise<DriveItem | undefined> => {
+  /** Moves an item (If-Match when given; a new name when given). Undefined when it is gone, changed, or the name is taken. */
+  const move = async (id: string, parentId: string, name: string | undefined, etag: string | undefined, signal?: AbortSignal): Promise<DriveItem | undefined> => {
     const res = await session.call(itemUrl(id), {
       method: 'PATCH',
-      json: { parentReference: { id: parentId }, name },
+      json: { parentReference: { id: parentId }, ...(name === undefined ? {} : { name }) },
       headers: etag ? { 'If-Match': etag } : {},
       signal,
     });
@@ -126,7 +127,7 @@ export function createGraphInbox(session: GraphSession, opts: GraphInboxOptions)
 
     async claim(file, signal) {
       const f = ready();
-      const moved = await move(file.id, f.processing, `${file.id}-${file.name}`, file.etag, signal);
+      const moved = await move(file.id, f.processing, claimName(file.id, file.name), file.etag, signal);
       if (!moved) return undefined;
       // The move keeps the content; keep the listed digest if the answer lacks hashes.
       const claimed = toRemoteFile(moved);
@@ -144,9 +145,13 @@ export function createGraphInbox(session: GraphSession, opts: GraphInboxOptions)
     async ack(file, signal) {
       const f = ready();
       if (f.archive) {
-        // 404: gone already; 409/412 cannot come from a name we made unique, but are not worth a retry loop.
-        await move(file.id, f.archive, file.name, undefined, signal);
-        return;
+        // Keeps its claimed name (unique by id). Gone already (404) is acked; a clash is not.
+        const res = await session.call(itemUrl(file.id), { method: 'PATCH', json: { parentReference: { id: f.archive } }, signal });
+        if (res.ok || res.status === 404) {
+          await res.body?.cancel();
+          return;
+        }
+        throw await statusError('archive', res);
       }
       const res = await session.call(itemUrl(file.id), { method: 'DELETE', signal });
       if (res.ok || res.status === 404) {

@@ -95,7 +95,8 @@ export async function uploadBySession(
       const asked = res ? retryAfterMs(res) : undefined;
       // Giving up hands the service's last Retry-After to the drainer, which waits at least that.
       if (++resumes > o.maxResumes) throw new RemoteError('graph: upload fragments keep failing', true, res?.status, asked);
-      const wait = asked ?? backoffMs(resumes);
+      // Bounded: a Retry-After of days is the drainer's to wait out, not a session's.
+      const wait = Math.min(asked ?? backoffMs(resumes), 60_000);
       await res?.body?.cancel();
       await session.sleep(wait, signal);
       const status = await session.preauth(uploadUrl, { signal });
