@@ -9,6 +9,7 @@ import { open } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { RemoteError, type RemoteFile } from '../remote-folder.js';
+import { writeDownload } from '../write-download.js';
 import { rethrowIfAborted, toRemoteError } from './box-errors.js';
 import { retryAfterMs } from './box-retry.js';
 import type { BoxSession } from './box-session.js';
@@ -63,25 +64,7 @@ export async function downloadTo(session: BoxSession, file: RemoteFile, to: stri
   // 0600: an original (PHI), as the quarantine keeps it.
   const out = await open(to, 'w', 0o600);
   try {
-    // Writes of about 1 MiB, awaited: the socket is not read faster than the disk takes the bytes,
-    // and a write per 64 KiB chunk (a thread-pool round trip each) held 1 GB to ~60 MB/s.
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    for await (const chunk of body) {
-      const buf = chunk as Buffer;
-      bytes += buf.length;
-      // A server sending more than the file's size would fill the disk: stop at once.
-      if (bytes > file.size) throw new RemoteError(`box download: longer than the file's ${file.size} bytes`, true);
-      hash.update(buf);
-      pending.push(buf);
-      pendingBytes += buf.length;
-      if (pendingBytes >= 1024 * 1024) {
-        await out.writev(pending);
-        pending = [];
-        pendingBytes = 0;
-      }
-    }
-    if (pending.length > 0) await out.writev(pending);
+    bytes = await writeDownload(body as AsyncIterable<Uint8Array>, out, file.size, (c) => hash.update(c), 'box download');
     await out.sync();
   } catch (e) {
     body.destroy();

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { RemoteFile } from '../remote-folder.js';
+import { writeDownload } from '../write-download.js';
 import { RemoteError } from '../remote-folder.js';
 import { statusError } from './graph-errors.js';
 import type { GraphSession } from './graph-session.js';
@@ -47,24 +48,7 @@ export async function downloadItem(session: GraphSession, driveId: string, file:
   const fh = await open(to, 'w', 0o600);
   try {
     try {
-      // Chunks are gathered into writes of about 1 MiB: a write per 64 KiB chunk is a thread-pool
-      // round trip each, which held a 1 GB download to ~60 MB/s here.
-      let pending: Uint8Array[] = [];
-      let pendingBytes = 0;
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        size += chunk.length;
-        // A server sending more than the item's size would fill the disk: stop at once.
-        if (size > file.size) throw new RemoteError(`graph: download longer than the item's ${file.size} bytes`, true);
-        hasher?.update(chunk);
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        if (pendingBytes >= 1024 * 1024) {
-          await fh.writev(pending);
-          pending = [];
-          pendingBytes = 0;
-        }
-      }
-      if (pending.length > 0) await fh.writev(pending);
+      size = await writeDownload(res.body as unknown as AsyncIterable<Uint8Array>, fh, file.size, (c) => hasher?.update(c), 'graph: download');
     } catch (err) {
       if (signal?.aborted || err instanceof RemoteError) throw err;
       throw new RemoteError('graph: content download interrupted', true, undefined, undefined, { cause: err });
