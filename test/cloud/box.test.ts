@@ -212,6 +212,33 @@ describe('inbox', () => {
     expect(fake.lastHeaders('GET /d/:id')!.authorization).toBeUndefined(); // no token to the other origin
   });
 
+  it('download redirects: a few hops are followed, a loop ends after 5, other schemes are refused without the URL', async () => {
+    const content = Buffer.alloc(50_000, 5);
+    fake.addFile('0', PHI_NAME, content);
+    const file = await find(PHI_NAME);
+    const to = join(tmp, 'r.out');
+    const hop = (url: string): string => `${fake.dlOrigin}/hop?to=${encodeURIComponent(url)}`;
+    // http: is allowed here only because the fake's configured base URL is http: (see download-redirect.test.ts).
+    fake.contentLocation = (dl) => hop(hop(dl));
+    await inbox.download(file, to);
+    expect(readFileSync(to).equals(content)).toBe(true);
+    expect(fake.count('GET /hop')).toBe(2);
+    expect(fake.lastHeaders('GET /hop')!.authorization).toBeUndefined();
+
+    fake.contentLocation = () => `${fake.dlOrigin}/loop`;
+    const loop = await caught(inbox.download(file, to));
+    expect(loop.message).toBe('box download: redirected too many times');
+    expect(loop.retryable).toBe(true);
+    expect(fake.count('GET /loop')).toBe(5);
+
+    for (const target of [`file:///etc/${encodeURIComponent(PHI_NAME)}`, hop(`ftp://127.0.0.1/${encodeURIComponent(PHI_NAME)}?sig=SECRET`)]) {
+      fake.contentLocation = () => target;
+      const e = await caught(inbox.download(file, to));
+      expect(e.message).toBe('box download: redirect to a URL that is not https refused');
+      expect(e.retryable).toBe(false);
+    }
+  });
+
   it('a connection dropped mid-download is a retryable error; the next download succeeds', async () => {
     const content = Buffer.alloc(200_000, 3);
     fake.addFile('0', 'f.dcm', content);

@@ -4,6 +4,8 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -216,6 +218,49 @@ describe('graph inbox', () => {
     const err = await caught(box.download(file!, to));
     expect(err.retryable).toBe(true);
     expect(err.message).toMatch(/quickXorHash/);
+  });
+
+  it('follows download redirects only to https, at most 5, without the token, and never names the URL', async () => {
+    const box = await inbox();
+    const bytes = randomBytes(1000);
+    fake.addFile(`Inbox/${TAINT}`, bytes);
+    const [file] = await collect(box.list());
+    const to = join(dir, 'redirected');
+    // A chain of hops on the pre-authenticated side is followed, still without the token.
+    const hop = (url: string): string => `${fake.preOrigin}/hop?to=${encodeURIComponent(url)}`;
+    fake.contentLocation = (dl) => hop(hop(dl));
+    await box.download(file!, to);
+    expect((await readFile(to)).equals(bytes)).toBe(true);
+    expect(fake.count('hop')).toBe(2);
+    expect(fake.authOnPreauth).toBe(0);
+
+    // Plaintext, file: and other schemes are refused, first hop or later, before any request goes there.
+    let plainHits = 0;
+    const plain = createHttpServer((_q, s) => { plainHits++; s.end('PHI in the clear'); });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    const plainUrl = `http://127.0.0.1:${(plain.address() as AddressInfo).port}/dl/${encodeURIComponent(TAINT)}?sig=SECRET`;
+    try {
+      for (const target of [plainUrl, hop(plainUrl), `file:///etc/${encodeURIComponent(TAINT)}`, `ftp://127.0.0.1/${encodeURIComponent(TAINT)}`]) {
+        fake.contentLocation = () => target;
+        const err = await caught(box.download(file!, to));
+        expect(err.message).toBe('graph: content download: redirect to a URL that is not https refused');
+        expect(err.retryable).toBe(false);
+      }
+    } finally {
+      plain.closeAllConnections();
+      await new Promise<void>((resolve) => plain.close(() => resolve()));
+    }
+    expect(plainHits).toBe(0);
+
+    // A redirect loop ends after 5 hops, with a retryable error.
+    fake.contentLocation = () => `${fake.preOrigin}/loop`;
+    const hops = fake.count('hop');
+    const loop = await caught(box.download(file!, to));
+    expect(loop.message).toBe('graph: content download redirected too many times');
+    expect(loop.retryable).toBe(true);
+    expect(fake.count('hop') - hops).toBe(5);
+    expect(fake.count('download')).toBe(1);
+    expect(sleeps).toEqual([]);
   });
 
   it('verifies sha1Hash where the drive reports it (personal OneDrive)', async () => {

@@ -53,6 +53,11 @@ export class FakeBox {
   private nextId = 1000;
   private api = http.createServer((q: http.IncomingMessage, s: http.ServerResponse) => this.serve(q, s, this.apiRoutes));
   private dl = http.createServer((q: http.IncomingMessage, s: http.ServerResponse) => this.serve(q, s, this.dlRoutes));
+  /**
+   * Where GET /files/:id/content redirects instead of the download origin (given as `dl`). The
+   * download origin also serves `/hop?to=URL` (302 to `to`) and `/loop` (302 to itself).
+   */
+  contentLocation?: (dl: string) => string;
   /** Subjects the token endpoint was asked for, e.g. 'enterprise:123'. */
   readonly subjects: string[] = [];
   apiOrigin = '';
@@ -181,7 +186,7 @@ export class FakeBox {
           if (fault.status === 202 || fault.status === 401) return void res.writeHead(fault.status, headers).end();
           return this.error(res, fault.status, fault.code ?? (fault.status === 429 ? 'rate_limit_exceeded' : 'unavailable'), 'Injected', undefined, headers);
         }
-        const needsToken = !route.startsWith('POST /oauth2') && !route.startsWith('GET /d/') && route !== 'GET /subscribe';
+        const needsToken = routes !== this.dlRoutes && !route.startsWith('POST /oauth2') && route !== 'GET /subscribe';
         if (needsToken && !this.authorized(req)) {
           return void res.writeHead(401, { 'www-authenticate': 'Bearer realm="Service", error="invalid_token"' }).end();
         }
@@ -373,6 +378,8 @@ export class FakeBox {
   }
 
   private readonly dlRoutes: [string, RegExp, Handler][] = [
+    ['GET /hop', /^GET \/hop$/, (req, res) => void res.writeHead(302, { location: req.query.get('to') ?? '/' }).end()],
+    ['GET /loop', /^GET \/loop$/, (_q, res) => void res.writeHead(302, { location: '/loop' }).end()],
     ['GET /d/:id', /^GET \/d\/(\d+)$/, (_q, res, [id]) => {
       const f = this.file(id!);
       if (!f || f.trashed) return void res.writeHead(404).end();
@@ -449,7 +456,8 @@ export class FakeBox {
     ['GET /files/:id/content', /^GET \/files\/(\d+)\/content$/, (_q, res, [id]) => {
       const f = this.file(id!);
       if (!f || f.trashed) return this.error(res, 404, 'not_found', 'Not Found');
-      res.writeHead(302, { location: `${this.dlOrigin}/d/${f.id}` }).end();
+      const dl = `${this.dlOrigin}/d/${f.id}`;
+      res.writeHead(302, { location: this.contentLocation ? this.contentLocation(dl) : dl }).end();
     }],
     ['POST /files/content', /^POST \/files\/content$/, (req, res) => this.upload(req, res)],
     ['POST /files/:id/content', /^POST \/files\/(\d+)\/content$/, (req, res, [id]) => this.upload(req, res, id)],

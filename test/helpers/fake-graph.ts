@@ -17,7 +17,7 @@ const UNIT = 320 * 1024;
 
 export type Route =
   | 'openid' | 'instance' | 'token' | 'item' | 'children' | 'createFolder' | 'move' | 'delete' | 'content'
-  | 'download' | 'simpleUpload' | 'createSession' | 'fragment' | 'sessionStatus' | 'sessionDelete' | 'delta';
+  | 'download' | 'simpleUpload' | 'createSession' | 'fragment' | 'sessionStatus' | 'sessionDelete' | 'delta' | 'hop';
 
 export type Fault =
   | { status: number; retryAfter?: number; code?: string }
@@ -60,6 +60,11 @@ export class FakeGraph {
   /** Requests to the pre-authenticated origin that carried an Authorization header (must stay 0). */
   authOnPreauth = 0;
   tokenScopes: string[] = [];
+  /**
+   * Where `/content` redirects instead of the item's pre-authenticated URL (given as `dl`). The
+   * pre-authenticated origin also serves `/hop?to=URL` (302 to `to`) and `/loop` (302 to itself).
+   */
+  contentLocation?: (dl: string) => string;
   /** Item ids whose download serves one byte flipped (hashes unchanged). */
   readonly corrupt = new Set<string>();
   readonly items = new Map<string, FakeItem>();
@@ -302,7 +307,8 @@ export class FakeGraph {
       }
       case 'content': {
         if (!target || target.folder) return notFound();
-        return reply(302, undefined, { Location: `${this.preOrigin}/dl/${target.id}?sig=${randomUUID()}` });
+        const dl = `${this.preOrigin}/dl/${target.id}?sig=${randomUUID()}`;
+        return reply(302, undefined, { Location: this.contentLocation ? this.contentLocation(dl) : dl });
       }
       case 'simpleUpload': {
         const len = req.headers['content-length'];
@@ -375,6 +381,10 @@ export class FakeGraph {
     if (req.headers.authorization !== undefined) {
       this.authOnPreauth++;
       return send(res, 401, { error: { code: 'unauthenticated', message: 'pre-authenticated URLs take no token' } });
+    }
+    if (req.method === 'GET' && (url.pathname === '/hop' || url.pathname === '/loop')) {
+      this.take('hop');
+      return send(res, 302, undefined, { Location: url.pathname === '/loop' ? '/loop' : url.searchParams.get('to') ?? '/' });
     }
     const dl = /^\/dl\/([^/]+)$/.exec(url.pathname);
     if (dl && req.method === 'GET') {

@@ -9,6 +9,7 @@ import { open } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { RemoteError, type RemoteFile } from '../remote-folder.js';
+import { MAX_DOWNLOAD_REDIRECTS, httpAllowedFor, redirectTarget } from '../download-redirect.js';
 import { writeDownload } from '../write-download.js';
 import { rethrowIfAborted, toRemoteError } from './box-errors.js';
 import { retryAfterMs } from './box-retry.js';
@@ -16,7 +17,6 @@ import type { BoxSession } from './box-session.js';
 
 /** No byte for this long: the transfer is taken as lost. */
 export const DOWNLOAD_STALL_MS = 60_000;
-const MAX_REDIRECTS = 3;
 
 function get(url: string, agent: http.Agent | undefined, stallMs: number, signal?: AbortSignal): Promise<http.IncomingMessage> {
   const target = new URL(url);
@@ -30,15 +30,22 @@ function get(url: string, agent: http.Agent | undefined, stallMs: number, signal
   });
 }
 
-async function open200(url: string, agent: http.Agent | undefined, stallMs: number, signal?: AbortSignal): Promise<http.IncomingMessage> {
-  for (let hop = 0; ; hop++) {
+/**
+ * GETs `first` (the target of the service's own 302, resolved against its `base`), following further redirects only where
+ * src/cloud/download-redirect.ts allows: https (http only when the configured Box base is http),
+ * at most MAX_DOWNLOAD_REDIRECTS in all. No Authorization header is ever set here.
+ */
+async function open200(base: string, first: string, agent: http.Agent | undefined, stallMs: number, signal?: AbortSignal): Promise<http.IncomingMessage> {
+  const allowHttp = httpAllowedFor(base);
+  let url = redirectTarget(first, base, allowHttp, 'box download').href;
+  for (let hops = 1; ; hops++) {
     const res = await get(url, agent, stallMs, signal);
     const status = res.statusCode ?? 0;
     if (status === 200) return res;
     res.resume(); // drain and free the socket
-    const location = res.headers.location;
-    if (status >= 300 && status < 400 && location && hop < MAX_REDIRECTS) {
-      url = new URL(location, url).toString();
+    if (status >= 300 && status < 400) {
+      if (hops >= MAX_DOWNLOAD_REDIRECTS) throw new RemoteError('box download: redirected too many times', true, status);
+      url = redirectTarget(res.headers.location, url, allowHttp, 'box download').href;
       continue;
     }
     const headers = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, String(v)]));
@@ -51,7 +58,7 @@ export async function downloadTo(session: BoxSession, file: RemoteFile, to: stri
   let body: http.IncomingMessage;
   try {
     const url = await session.client.downloads.getDownloadFileUrl(file.id, { cancellationToken: signal });
-    body = await open200(url, session.networkSession.agent as http.Agent | undefined, stallMs, signal);
+    body = await open200(session.networkSession.baseUrls.baseUrl, url, session.networkSession.agent as http.Agent | undefined, stallMs, signal);
   } catch (e) {
     rethrowIfAborted(signal);
     if (e instanceof RemoteError) throw e;

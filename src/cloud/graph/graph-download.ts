@@ -1,12 +1,13 @@
 // Downloading a file's content. Graph answers `/content` with a 302 to a pre-authenticated URL on
 // another origin: that request must not carry our token (the URL is its own credential, and the
 // token would leak to a host that does not need it), so the redirect is followed by hand through
-// plain fetch. Bytes go to disk as they arrive (never the whole file in memory), hashed on the way,
+// plain fetch, and only where src/cloud/download-redirect.ts allows (https, a few hops). Bytes go to disk as they arrive (never the whole file in memory), hashed on the way,
 // then fsynced; a digest or size mismatch is a retryable RemoteError.
 
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { RemoteFile } from '../remote-folder.js';
+import { MAX_DOWNLOAD_REDIRECTS, httpAllowedFor, redirectTarget } from '../download-redirect.js';
 import { writeDownload } from '../write-download.js';
 import { RemoteError } from '../remote-folder.js';
 import { statusError } from './graph-errors.js';
@@ -30,11 +31,17 @@ function hasherFor(file: RemoteFile): Hasher | undefined {
 export async function downloadItem(session: GraphSession, driveId: string, file: RemoteFile, to: string, signal?: AbortSignal): Promise<void> {
   const url = `/drives/${encodeURIComponent(driveId)}/items/${encodeURIComponent(file.id)}/content`;
   let res = await session.call(url, { redirect: 'manual', signal });
-  if (res.status >= 300 && res.status < 400) {
+  // Every hop by hand (redirect: 'manual' on the pre-authenticated side too, where fetch would
+  // follow up to 20 to any http(s) host): https only, a few hops, never the token (preauth).
+  const allowHttp = httpAllowedFor(session.origin);
+  let from = session.origin;
+  for (let hops = 1; res.status >= 300 && res.status < 400; hops++) {
     const location = res.headers.get('location');
     await res.body?.cancel();
-    if (!location) throw new RemoteError('graph: content redirect without a location', true, res.status);
-    res = await session.preauth(new URL(location, session.origin).href, { signal });
+    if (hops > MAX_DOWNLOAD_REDIRECTS) throw new RemoteError('graph: content download redirected too many times', true, res.status);
+    const next = redirectTarget(location, from, allowHttp, 'graph: content download');
+    from = next.href;
+    res = await session.preauth(from, { signal, redirect: 'manual' });
   }
   if (res.status === 404) {
     await res.body?.cancel();
