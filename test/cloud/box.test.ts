@@ -345,6 +345,27 @@ describe('outbox', () => {
     expect((fake.at('0', 'big/large.dcm') as { content: Buffer }).content.equals(content)).toBe(true);
   });
 
+  it('an upload session asking for a part size out of bounds, or with inconsistent total_parts, is refused and deleted', async () => {
+    fake.minSessionSize = 0;
+    const content = Buffer.alloc(2_500_000, 4);
+    const outbox = createBoxOutbox(session(), { folderId: '0', chunkedFrom: 2_000_000 });
+    const path = localFile('l-bounds', content);
+    const refused = { kind: 'failed', reason: 'box upload: the upload session asks for an unusable part size' };
+    let sessions = 0;
+    for (const [partSize, totalParts] of [[512 * 1024, undefined], [256 * 1024 * 1024, undefined], [1024 * 1024, 1]] as const) {
+      fake.partSize = partSize;
+      fake.totalParts = totalParts;
+      expect(await outbox.put('bounds.dcm', path, sha1(content))).toEqual(refused);
+      expect(fake.count('POST /files/upload_sessions')).toBe(++sessions);
+      expect(fake.count('DELETE /files/upload_sessions/:id')).toBe(sessions);
+    }
+    expect(fake.count('PUT /files/upload_sessions/:id')).toBe(0);
+    fake.partSize = 1024 * 1024;
+    fake.totalParts = undefined;
+    expect(await outbox.put('bounds.dcm', path, sha1(content))).toEqual({ kind: 'stored' });
+    expect(fake.count('PUT /files/upload_sessions/:id')).toBe(3);
+  });
+
   it('a 202 + Retry-After on commit is waited out and the commit retried', async () => {
     fake.partSize = 1024 * 1024;
     fake.minSessionSize = 0;

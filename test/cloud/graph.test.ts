@@ -365,6 +365,39 @@ describe('graph outbox', () => {
     expect(fake.authOnPreauth).toBe(0);
   });
 
+  it('an upload session whose 202s make no progress ends as retry after 5 such rounds, and is cancelled', async () => {
+    const box = outbox({ sessionFrom: 256 * KiB, fragmentSize: 320 * KiB });
+    const bytes = randomBytes(3 * 320 * KiB + 5);
+    const { path, sha1 } = await localFile('stuck', bytes);
+    // The first fragment is taken, then the session keeps asking for the same byte (and once for an earlier one).
+    fake.failNext('fragment', { answer: 202, body: { nextExpectedRanges: [`${320 * KiB}-`] } }, { after: 1, times: 4 });
+    fake.failNext('fragment', { answer: 202, body: { nextExpectedRanges: ['0-'] } });
+    fake.failNext('fragment', { answer: 202, body: { nextExpectedRanges: [`${320 * KiB}-`] } }, { times: 100 });
+    expect(await box.put('stuck.dcm', path, sha1)).toEqual({ kind: 'retry', reason: 'graph: upload session makes no progress' });
+    expect(fake.count('fragment')).toBe(1 + 6); // the fragment taken, then 5 stalled rounds tolerated and a 6th ended it
+    expect(fake.count('sessionDelete')).toBe(1);
+    expect(fake.byPath('Out/stuck.dcm')).toBeUndefined();
+    expect(sleeps).toEqual([]);
+  });
+
+  it('an upload session expecting bytes beyond the end of the file is an error (retry), in a 202 or a status answer', async () => {
+    const box = outbox({ sessionFrom: 256 * KiB, fragmentSize: 320 * KiB });
+    const bytes = randomBytes(2 * 320 * KiB + 5);
+    const { path, sha1 } = await localFile('beyond', bytes);
+    const reason = 'graph: upload session expects bytes beyond the end of the file';
+    fake.failNext('fragment', { answer: 202, body: { nextExpectedRanges: [`${bytes.length + 1}-`] } });
+    expect(await box.put('beyond.dcm', path, sha1)).toEqual({ kind: 'retry', reason });
+    fake.failNext('fragment', { status: 416 });
+    fake.failNext('sessionStatus', { answer: 200, body: { nextExpectedRanges: ['99999999999999999999-'] } });
+    expect(await box.put('beyond.dcm', path, sha1)).toEqual({ kind: 'retry', reason });
+    // A start that is no number at all (a negative one included) stays an unreadable range.
+    fake.failNext('fragment', { answer: 202, body: { nextExpectedRanges: ['-5-'] } });
+    expect(await box.put('beyond.dcm', path, sha1)).toEqual({ kind: 'retry', reason: 'graph: upload status answered an unreadable range' });
+    expect(fake.byPath('Out/beyond.dcm')).toBeUndefined();
+    expect(await box.put('beyond.dcm', path, sha1)).toEqual({ kind: 'stored' });
+    expect(fake.byPath('Out/beyond.dcm')!.content.equals(bytes)).toBe(true);
+  });
+
   it('is idempotent: the same content already there is stored without another upload', async () => {
     const box = outbox({ sessionFrom: 256 * KiB });
     for (const size of [1000, 700 * KiB]) {

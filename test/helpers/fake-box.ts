@@ -58,6 +58,8 @@ export class FakeBox {
    * download origin also serves `/hop?to=URL` (302 to `to`) and `/loop` (302 to itself).
    */
   contentLocation?: (dl: string) => string;
+  /** When set, upload sessions announce this total_parts instead of the true count. */
+  totalParts?: number;
   /** Subjects the token endpoint was asked for, e.g. 'enterprise:123'. */
   readonly subjects: string[] = [];
   apiOrigin = '';
@@ -311,7 +313,7 @@ export class FakeBox {
     const url = `${this.apiOrigin}/api/2.0/files/upload_sessions/${id}`;
     this.json(res, 201, {
       id, type: 'upload_session', session_expires_at: new Date(Date.now() + 86_400_000).toISOString(), part_size: this.partSize,
-      total_parts: Math.ceil(size / this.partSize), num_parts_processed: 0,
+      total_parts: this.totalParts ?? Math.ceil(size / this.partSize), num_parts_processed: 0,
       session_endpoints: { upload_part: url, commit: `${url}/commit`, abort: url, list_parts: `${url}/parts`, status: url, log_event: `${url}/log` },
     });
   }

@@ -22,7 +22,8 @@ export type Route =
 export type Fault =
   | { status: number; retryAfter?: number; code?: string }
   | { dropConnection: true } // the request is read, not applied, and the connection dies
-  | { acceptThenDrop: true }; // the request is applied, then the connection dies before the answer
+  | { acceptThenDrop: true } // the request is applied, then the connection dies before the answer
+  | { answer: number; body: unknown }; // the request is not applied; this status and JSON body answer it
 
 export interface FakeItem {
   id: string;
@@ -444,6 +445,10 @@ function send(res: ServerResponse, status: number, body?: unknown, headers: Reco
 /** Applies a status or drop fault; acceptThenDrop is left to the handler. True when answered. */
 function fault(res: ServerResponse, f: Fault | undefined): boolean {
   if (!f || 'acceptThenDrop' in f) return false;
+  if ('answer' in f) {
+    send(res, f.answer, f.body);
+    return true;
+  }
   if ('dropConnection' in f) {
     res.socket?.destroy();
     return true;

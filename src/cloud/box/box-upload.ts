@@ -39,6 +39,14 @@ async function readPart(handle: Awaited<ReturnType<typeof open>>, position: numb
   return buf;
 }
 
+/**
+ * Bounds on the part size an upload session may ask for. Each part is read into a buffer of that
+ * size, and the number comes from the server: an absurd one (a broken or hostile endpoint) would
+ * make us allocate it. Box's own part sizes are a few MiB to a few tens of MiB.
+ */
+export const MIN_PART_SIZE = 1024 * 1024;
+export const MAX_PART_SIZE = 128 * 1024 * 1024;
+
 export async function uploadChunked(client: BoxClient, target: UploadTarget, from: string, size: number, sha1: string, signal?: AbortSignal): Promise<void> {
   const opts = { cancellationToken: signal };
   const session =
@@ -48,6 +56,12 @@ export async function uploadChunked(client: BoxClient, target: UploadTarget, fro
   const sessionId = session.id;
   const partSize = session.partSize;
   if (!sessionId || !partSize) throw new RemoteError('box upload: the upload session answer lacks id or part size', true);
+  const totalParts = session.totalParts;
+  if (!Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE || (totalParts !== undefined && totalParts !== Math.ceil(size / partSize))) {
+    await client.chunkedUploads.deleteFileUploadSessionById(sessionId).catch(() => undefined);
+    // Not retryable: Box derives the part size from the file size, so it would answer the same again.
+    throw new RemoteError('box upload: the upload session asks for an unusable part size', false);
+  }
   const handle = await open(from, 'r');
   let committing = false;
   try {

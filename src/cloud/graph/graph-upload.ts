@@ -15,6 +15,14 @@ import type { GraphSession } from './graph-session.js';
 
 export const FRAGMENT_UNIT = 320 * 1024;
 
+/**
+ * 202 answers in a row that do not move the session's expected offset past the furthest point it
+ * has confirmed, tolerated before giving up. The offset comes from the server: one that never
+ * advances would otherwise resend the same fragment for ever (the resume path has its own bound,
+ * maxResumes).
+ */
+export const MAX_STALLED_ROUNDS = 5;
+
 /** What an upload attempt came to: stored, a name conflict, or "look at the item to know". */
 export type UploadOutcome = { kind: 'done'; item?: DriveItem } | { kind: 'conflict' } | { kind: 'check' };
 
@@ -57,6 +65,8 @@ export async function uploadBySession(
   const buf = Buffer.allocUnsafe(Math.min(o.fragmentSize, Math.max(size, 1)));
   let offset = 0;
   let resumes = 0;
+  let confirmed = 0; // the furthest next-expected offset the session has answered
+  let stalled = 0;
   try {
     for (;;) {
       const len = Math.min(o.fragmentSize, size - offset);
@@ -80,8 +90,15 @@ export async function uploadBySession(
         return { kind: 'conflict' };
       }
       if (res?.status === 202) {
-        const next = nextExpected(await jsonOf('upload fragment', res));
+        const next = nextExpected(await jsonOf('upload fragment', res), size);
         if (next === undefined) return { kind: 'check' };
+        if (next > confirmed) {
+          confirmed = next;
+          stalled = 0;
+        } else if (++stalled > MAX_STALLED_ROUNDS) {
+          await cancel(session, uploadUrl);
+          throw new RemoteError('graph: upload session makes no progress', true, 202);
+        }
         offset = next;
         continue;
       }
@@ -105,7 +122,7 @@ export async function uploadBySession(
         await status.body?.cancel();
         return { kind: 'check' };
       }
-      const next = nextExpected(await jsonOf('upload status', status));
+      const next = nextExpected(await jsonOf('upload status', status), size);
       if (next === undefined) return { kind: 'check' };
       offset = next;
     }
@@ -114,13 +131,19 @@ export async function uploadBySession(
   }
 }
 
-/** The start of the first range still expected ("12345-" or "12345-67890"); undefined if none. */
-function nextExpected(body: unknown): number | undefined {
+/**
+ * The start of the first range still expected ("12345-" or "12345-67890"); undefined if none, or
+ * if it is the file's end (nothing left to send: the item will say whether the upload completed).
+ * A start past the end (or not a number) is the server's error, not a place to read from.
+ */
+function nextExpected(body: unknown, size: number): number | undefined {
   const ranges = (body as { nextExpectedRanges?: unknown } | null)?.nextExpectedRanges;
   if (!Array.isArray(ranges) || ranges.length === 0) return undefined;
   const m = /^(\d+)-/.exec(String(ranges[0]));
   if (!m) throw new RemoteError('graph: upload status answered an unreadable range', true);
-  return Number(m[1]);
+  const next = Number(m[1]);
+  if (!Number.isSafeInteger(next) || next > size) throw new RemoteError('graph: upload session expects bytes beyond the end of the file', true);
+  return next === size ? undefined : next;
 }
 
 function itemOf(body: unknown): { item?: DriveItem } {
