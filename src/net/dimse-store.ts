@@ -1,9 +1,9 @@
 import dimse from 'dcmjs-dimse';
 import { events, runAssociation } from './dimse-association.js';
 import { type InstanceInfo, datasetBytes, describeInstance } from '../dicom/dataset-stream.js';
-import { type StreamableDataset, type StreamingSend, installStreamingSend } from './dimse-stream-send.js';
+import { type StreamableDataset, streamingSend } from './dimse-stream-send.js';
 
-const { Client, Dataset, Transcoding, requests, constants } = dimse;
+const { Client, Dataset, requests, constants } = dimse;
 // The library logs associations and errors to the console; the agent's own JSON log says what matters.
 dimse.log.setLevel('silent');
 
@@ -42,6 +42,10 @@ export function classifyStatus(status: number): StoreResult {
  * One instance in one transfer syntax, for dcmjs-dimse's request and presentation context
  * handling: it carries the two UIDs the library reads, and its bytes are streamed from the file
  * by our send (dimse-stream-send.ts) when its turn comes, never built whole in memory.
+ *
+ * dcmjs-dimse must never transcode one (it would re-encode every value, and these hold none): once
+ * the association is accepted, each request is given the instance in the syntax its context was
+ * accepted in (`inSyntax`, our own writer), so the library finds nothing to transcode.
  */
 class StreamedDataset extends Dataset implements StreamableDataset {
   constructor(readonly instance: InstanceInfo, transferSyntaxUid: string) {
@@ -57,28 +61,20 @@ class StreamedDataset extends Dataset implements StreamableDataset {
     throw new Error('[dicom:dimse] a streamed dataset is sent by the streaming send only');
   }
 
+  /**
+   * Nor may the library read its elements: it holds only the two UIDs. dcmjs-dimse's transcoding
+   * reads them (a request still in another syntax than the accepted one, which the association
+   * listener below rules out); throwing makes the library skip that request, so a data set is
+   * never sent made from these two elements.
+   */
+  override getElements(): Record<string, unknown> {
+    throw new Error('[dicom:dimse] a streamed dataset is written by our writer only, never re-encoded');
+  }
+
   /** The same instance in another syntax it is offered in, or undefined. */
   inSyntax(uid: string): StreamedDataset | undefined {
     return this.instance.offered.includes(uid) ? new StreamedDataset(this.instance, uid) : undefined;
   }
-}
-
-// Switching syntax must not go through dcmjs (it re-encodes every value): a StreamedDataset is
-// rewritten by our own writer, in the syntaxes it offers only, so anything else means no common
-// syntax. dcmjs-dimse's _sendDimse calls this before the (streaming) send of each message.
-let transcodingPatched = false;
-function patchTranscoding(): void {
-  if (transcodingPatched) return;
-  transcodingPatched = true;
-  const original = Transcoding.transcodeDataset.bind(Transcoding);
-  (Transcoding as unknown as { transcodeDataset: typeof original }).transcodeDataset = (dataset, uid, opts) => {
-    if (dataset instanceof StreamedDataset) {
-      const other = dataset.inSyntax(uid);
-      if (!other) throw new Error(`[dicom:dimse] cannot transcode to ${uid}`);
-      return other;
-    }
-    return original(dataset, uid, opts);
-  };
 }
 
 /** A file that cannot be read: a file system error is not the instance's fault; only an unreadable file is final. */
@@ -99,7 +95,6 @@ function unreadable(e: unknown): StoreResult {
  * an instance the destination accepts no syntax for is `failed`.
  */
 export async function storeFiles(target: StoreTarget, paths: readonly string[]): Promise<Map<string, StoreResult>> {
-  patchTranscoding();
   const results = new Map<string, StoreResult>();
   // dcmjs-dimse sends each request on the first accepted context of its SOP class, so every
   // association carries instances offering the same syntaxes: one association per group.
@@ -124,6 +119,7 @@ export async function storeFiles(target: StoreTarget, paths: readonly string[]):
 async function storeGroup(target: StoreTarget, group: readonly InstanceInfo[]): Promise<Map<string, StoreResult>> {
   const results = new Map<string, StoreResult>();
   const client = new Client();
+  const outgoing: Array<{ request: dimse.requests.CStoreRequest; dataset: StreamedDataset }> = [];
   for (const info of group) {
     const dataset = new StreamedDataset(info, info.ownSyntax);
     const request = new requests.CStoreRequest(dataset);
@@ -135,27 +131,39 @@ async function storeGroup(target: StoreTarget, group: readonly InstanceInfo[]): 
       results.set(info.path, classifyStatus(status));
     });
     client.addRequest(request);
+    outgoing.push({ request, dataset });
   }
+  // The Client emits associationAccepted before it hands its requests to the association: each
+  // gets its instance in the syntax that the context the library will send it on was accepted in.
+  events(client).on('associationAccepted', (association: dimse.association.Association) => {
+    for (const { request, dataset } of outgoing) {
+      const uid = association.getAcceptedPresentationContextFromRequest(request)?.getAcceptedTransferSyntaxUid();
+      const inSyntax = uid === undefined ? undefined : dataset.inSyntax(uid);
+      // Command#setDataset (public; the typings' Mixin of Request hides what it inherits).
+      if (inSyntax) (request as unknown as { setDataset(d: dimse.Dataset): void }).setDataset(inSyntax);
+    }
+  });
 
-  let sender: StreamingSend | undefined;
-  const { accepted, released, failure } = await runAssociation(client, target, {
+  const streaming = streamingSend({
+    readError: (dataset, error, sentSome) => {
+      if (!(dataset instanceof StreamedDataset)) return;
+      // Part of it went out, so the file was readable: whatever stopped it is not final.
+      results.set(dataset.instance.path, sentSome
+        ? { kind: 'retry', reason: `cannot read the de-identified file while sending (${(error as NodeJS.ErrnoException).code ?? (error as Error).name})` }
+        : unreadable(error));
+    },
+  });
+  const options: NonNullable<Parameters<dimse.Client['send']>[4]> = {
     connectTimeout: target.connectTimeoutMs ?? 10_000,
     associationTimeout: target.associationTimeoutMs ?? 60_000,
     pduTimeout: target.associationTimeoutMs ?? 60_000,
     ...(target.tls ? { securityOptions: target.tls } : {}),
-  }, (c) => {
-    sender = installStreamingSend(c, {
-      readError: (dataset, error, sentSome) => {
-        if (!(dataset instanceof StreamedDataset)) return;
-        // Part of it went out, so the file was readable: whatever stopped it is not final.
-        results.set(dataset.instance.path, sentSome
-          ? { kind: 'retry', reason: `cannot read the de-identified file while sending (${(error as NodeJS.ErrnoException).code ?? (error as Error).name})` }
-          : unreadable(error));
-      },
-    });
-  });
+    // The patch's option (patches/dcmjs-dimse+0.3.3.patch): data sets streamed from their files.
+    dimseMessageSender: streaming.sender,
+  };
+  const { accepted, released, failure } = await runAssociation(client, target, options);
   // The association may end mid-send (peer gone): wait until the send has closed its file.
-  await sender?.close();
+  await streaming.close();
   for (const { path } of group) {
     if (results.has(path)) continue;
     // Only an association that ended in an orderly release went through every request: an

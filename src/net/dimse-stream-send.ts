@@ -1,35 +1,27 @@
 import type { Socket } from 'node:net';
-import type dimse from 'dcmjs-dimse';
+import type { DimseMessageChannel, DimseMessageSender } from 'dcmjs-dimse';
 import { encodeCommand } from './dimse-command.js';
 
 /**
  * A streaming data set send on top of a dcmjs-dimse association.
  *
- * dcmjs-dimse 0.3.x cannot send a data set from a stream: `Network._sendPDataTF` asks the
- * dataset for `getDenaturalizedDataset()` (one Buffer holding the whole data set), slices it into
- * PDVs and writes them all to the socket at once, with no backpressure. A 2 GB instance would
- * then be 2 GB (and more) of memory. Here the library still does everything else (association
- * negotiation, message IDs, presentation context choice, reading responses, release, abort) and
- * only the P-DATA-TF writing of one message is ours: the command as one PDV, then the data set in
- * PDVs cut from chunks read from the file, written with backpressure on the socket.
+ * dcmjs-dimse 0.3.3 cannot send a data set from a stream: its P-DATA-TF writing asks the dataset
+ * for `getDenaturalizedDataset()` (one Buffer holding the whole data set), slices it into PDVs and
+ * writes them all to the socket at once, with no backpressure. A 2 GB instance would then be 2 GB
+ * (and more) of memory, and nothing in its public API avoids it (the socket is not reachable). So
+ * patches/dcmjs-dimse+0.3.3.patch (applied by patch-package at install) adds one option to
+ * `Client#send`: `dimseMessageSender`, asked first for every DIMSE message the association sends,
+ * after the library chose its presentation context (and the accepted syntax); it gets the socket
+ * and the connection's controls as a `DimseMessageChannel`. The library still does everything else
+ * (association negotiation, message IDs, presentation context choice, reading responses, release,
+ * abort); only the P-DATA-TF writing of a message is ours: the command as one PDV, then the data
+ * set in PDVs cut from chunks read from the file, written with backpressure on the socket.
  *
- * The dcmjs-dimse 0.3.3 internals this relies on (checked at install time, where they can be):
- * - `Client#network`: the Network object, set synchronously by `Client#send()`.
- * - `Network#_sendPDataTF(command, presentationContextId, maxPduLength)`: called by
- *   `Network#_sendDimse` for every DIMSE message to send, after the dataset was transcoded to the
- *   accepted syntax (`Transcoding.transcodeDataset`); `maxPduLength` is the peer's maximum (from
- *   its A-ASSOCIATE-AC), 0 for unlimited. We replace it on the one Network instance.
- * - `Network#_sendNextRequests` sends the next request only when the previous one is done (its
- *   final response came), so one data set is in flight at a time. We also queue our own sends, so
- *   an early response (a peer that answers before the data set is complete) cannot interleave
- *   the next message's PDVs with this one's.
- * - `Network#socket`: the net/tls socket the PDUs go to.
- * - `Network#lastPduTime`: the time of the last PDU received; the library aborts when it is older
- *   than `pduTimeout`. While the peer keeps taking our data it is alive, so it is refreshed as the
- *   data set goes out (a 2 GB send on a slow link can take longer than the timeout).
- * - `Network#sendAbort()` (declared public): sends an A-ABORT when a data set cannot be finished.
- * - `Network#emit('networkError', error)`: makes the Client end the socket and report the error,
- *   the library's own path for a failed send.
+ * The library sends the next request only when the previous one is done (its final response
+ * came), so one data set is in flight at a time. Our sends are queued too, so an early response
+ * (a peer that answers before the data set is complete) cannot interleave the next message's PDVs
+ * with this one's. test/net/dimse-patch.test.ts fails when the installed dcmjs-dimse is not the
+ * version the patch was made for, or the option is not there.
  */
 
 /** A data set whose bytes, in the transfer syntax it stands for, are read when it is sent. */
@@ -51,6 +43,8 @@ export interface StreamingHooks {
 }
 
 export interface StreamingSend {
+  /** The `dimseMessageSender` option of `Client#send` (see the patch). */
+  readonly sender: DimseMessageSender;
   /**
    * Stops a send still running (the association has ended) and resolves once none is (its file
    * closed). Call after the association closes.
@@ -62,17 +56,12 @@ export interface StreamingSend {
 interface OutgoingCommand {
   getCommandDataset(): { getElements(): Record<string, unknown>; getDenaturalizedCommandDataset(): Buffer };
   getDataset(): unknown;
-  raiseDoneEvent(): void;
 }
 
-/** The Network internals used (see the list above). */
-interface NetworkInternals {
-  socket: Socket;
-  lastPduTime: number | undefined;
-  _sendPDataTF(command: OutgoingCommand, presentationContextId: number, maxPduLength: number): void;
-  sendAbort(): void;
-  emit(event: string, ...args: unknown[]): boolean;
-}
+/** `raiseDoneEvent` is public on a request (the message this sends), not on a response. */
+const raiseDone = (command: OutgoingCommand): void => {
+  (command as Partial<{ raiseDoneEvent(): void }>).raiseDoneEvent?.();
+};
 
 /** The library's own cap on PDU size when the peer sets none (max PDU length 0). */
 const UNLIMITED_PDU_CAP = 4 * 1024 * 1024;
@@ -95,30 +84,27 @@ function pdvHeader(presentationContextId: number, length: number, control: numbe
 }
 
 /**
- * Replaces the client's data set sending with the streaming one, for datasets that are
- * `StreamableDataset`s; other messages go through the library as before. Call right after
- * `Client#send()` (runAssociation's `afterSend`), before the socket connects.
+ * A streaming send for one association: pass its `sender` as `Client#send`'s `dimseMessageSender`
+ * option. It takes the messages whose data sets are `StreamableDataset`s, and queues the others
+ * behind them, for the library to send its own way.
  */
-export function installStreamingSend(client: dimse.Client, hooks: StreamingHooks): StreamingSend {
-  const network = (client as unknown as { network?: NetworkInternals }).network;
-  if (!network || typeof network._sendPDataTF !== 'function' || !network.socket) {
-    throw new Error('[dicom:dimse] dcmjs-dimse internals changed: Client#network._sendPDataTF or its socket is missing');
-  }
-  const original = network._sendPDataTF.bind(network);
+export function streamingSend(hooks: StreamingHooks): StreamingSend {
   const stop = new AbortController();
   let queue: Promise<void> = Promise.resolve();
-  network._sendPDataTF = (command, presentationContextId, maxPduLength) => {
+  const sender: DimseMessageSender = (command, presentationContextId, maxPduLength, channel) => {
     const dataset = command.getDataset();
     const send = isStreamable(dataset)
-      ? () => sendStreamed(network, command, dataset, presentationContextId, maxPduLength, hooks, stop.signal)
-      : () => original(command, presentationContextId, maxPduLength);
+      ? () => sendStreamed(channel, command, dataset, presentationContextId, maxPduLength, hooks, stop.signal)
+      : () => channel.sendWithLibrary();
     // Never rejects (sendStreamed reports its own problems); a throw from the library's send is
-    // what its _sendDimse would have caught: reported the same way.
+    // what its own caller would have caught: reported the same way.
     queue = queue.then(send).catch((e: unknown) => {
-      network.emit('networkError', e instanceof Error ? e : new Error(String(e)));
+      channel.fail(e instanceof Error ? e : new Error(String(e)));
     });
+    return true;
   };
   return {
+    sender,
     close: async () => {
       stop.abort();
       await queue;
@@ -143,9 +129,9 @@ async function whenWritable(socket: Socket, stop: AbortSignal): Promise<void> {
 }
 
 async function sendStreamed(
-  network: NetworkInternals, command: OutgoingCommand, dataset: StreamableDataset, pcId: number, maxPduLength: number, hooks: StreamingHooks, stop: AbortSignal,
+  channel: DimseMessageChannel, command: OutgoingCommand, dataset: StreamableDataset, pcId: number, maxPduLength: number, hooks: StreamingHooks, stop: AbortSignal,
 ): Promise<void> {
-  const socket = network.socket;
+  const socket: Socket = channel.socket;
   // Nagle's algorithm would hold each message's last, short PDU until the peer acknowledges the
   // previous one, which it delays (~40 ms): one instance per round of delayed ACKs. DICOM sends
   // whole messages and then waits for the answer, so nothing is gained by coalescing.
@@ -164,7 +150,7 @@ async function sendStreamed(
     current = await next;
   } catch (e) {
     hooks.readError(dataset, e, false);
-    command.raiseDoneEvent();
+    raiseDone(command);
     return;
   }
   if (gone()) {
@@ -220,7 +206,9 @@ async function sendStreamed(
       pending += current.value.length;
       if (gone()) break;
       writePdvs(false);
-      if (network.lastPduTime !== undefined) network.lastPduTime = Date.now();
+      // While the peer keeps taking our data it is alive: a 2 GB send on a slow link can take
+      // longer than the PDU timeout.
+      channel.refresh();
       await whenWritable(socket, stop);
       current = await next;
     }
@@ -233,8 +221,8 @@ async function sendStreamed(
     // the library's error path end the socket and report it.
     pieces = [];
     hooks.readError(dataset, e, true);
-    if (!gone()) network.sendAbort();
-    network.emit('networkError', new Error(`the data set could not be read while it was being sent (${(e as NodeJS.ErrnoException).code ?? (e as Error).name})`));
+    if (!gone()) channel.abort();
+    channel.fail(new Error(`the data set could not be read while it was being sent (${(e as NodeJS.ErrnoException).code ?? (e as Error).name})`));
     return;
   }
   if (gone()) {
