@@ -425,6 +425,31 @@ describe('graph outbox', () => {
     expect(fake.byPath(`Out/${TAINT}`)!.content.toString()).toBe('mine');
   });
 
+  it('an item at the path without hashes yet (SharePoint hashes later) is retried after a while, never a conflict', async () => {
+    const box = outbox({ sessionFrom: 256 * KiB });
+    const replacing = createGraphOutbox(session, { driveId: fake.driveId, path: 'Out', onConflict: 'replace', sessionFrom: 256 * KiB });
+    const late = { kind: 'retry', reason: 'the item at the target path has no hash yet', retryAfterMs: 60_000 };
+    for (const size of [1000, 700 * KiB]) {
+      const bytes = randomBytes(size);
+      const { path, sha1 } = await localFile(`late-${size}`, bytes);
+      expect(await box.put(`late-${size}.dcm`, path, sha1)).toEqual({ kind: 'stored' });
+      const item = fake.byPath(`Out/late-${size}.dcm`)!;
+      fake.hashless.add(item.id);
+      expect(await box.put(`late-${size}.dcm`, path, sha1)).toEqual(late);
+      expect(await replacing.put(`late-${size}.dcm`, path, sha1)).toEqual(late);
+      expect(fake.byPath(`Out/late-${size}.dcm`)!.version).toBe(item.version); // not replaced
+      fake.hashless.delete(item.id);
+      expect(await box.put(`late-${size}.dcm`, path, sha1)).toEqual({ kind: 'stored' });
+    }
+    // A size that differs is a conflict at once, hashes or not; a present, different hash too.
+    const other = fake.addFile('Out/other.dcm', Buffer.from('theirs, longer'));
+    fake.hashless.add(other.id);
+    const { path, sha1 } = await localFile('mine', Buffer.from('mine'));
+    expect((await box.put('other.dcm', path, sha1)).kind).toBe('failed');
+    fake.addFile('Out/same-size.dcm', Buffer.from('MINE'));
+    expect((await box.put('same-size.dcm', path, sha1)).kind).toBe('failed');
+  });
+
   it('compares by sha1Hash where the drive reports it', async () => {
     await fake.stop();
     await setup({ hashes: 'sha1Hash' });

@@ -66,6 +66,8 @@ export class FakeGraph {
    * pre-authenticated origin also serves `/hop?to=URL` (302 to `to`) and `/loop` (302 to itself).
    */
   contentLocation?: (dl: string) => string;
+  /** Item ids reported without file.hashes (SharePoint computes them some time after an upload). */
+  readonly hashless = new Set<string>();
   /** Item ids whose download serves one byte flipped (hashes unchanged). */
   readonly corrupt = new Set<string>();
   readonly items = new Map<string, FakeItem>();
@@ -181,7 +183,7 @@ export class FakeGraph {
       id: it.id, name: it.name, eTag: this.etag(it), cTag: `"c:{${it.id}},${it.version}"`, size: it.folder ? 0 : it.content.length,
       lastModifiedDateTime: new Date(0).toISOString(),
       ...(it.parentId ? { parentReference: { driveId: this.driveId, driveType: 'business', id: it.parentId, path: parentPath } } : { root: {} }),
-      ...(it.folder ? { folder: { childCount: this.childrenOf(it.id).length } } : { file: { mimeType: 'application/octet-stream', hashes } }),
+      ...(it.folder ? { folder: { childCount: this.childrenOf(it.id).length } } : { file: { mimeType: 'application/octet-stream', ...(this.hashless.has(it.id) ? {} : { hashes }) } }),
     };
   }
 

@@ -2,7 +2,8 @@
 // missing folders of the path itself), with conflictBehavior=fail first: a name already taken is
 // then settled by content, not by name. Same content (the item's sha1Hash, or its quickXorHash
 // against ours) → stored, so a put repeated after a crash is a no-op; different content → 'failed'
-// or, with onConflict 'replace', a second upload that replaces it. Every service answer becomes a
+// or, with onConflict 'replace', a second upload that replaces it; no hash yet (SharePoint hashes
+// asynchronously) → retry after HASH_WAIT_MS, never a conflict. Every service answer becomes a
 // PutResult; only programming errors throw.
 
 import { stat } from 'node:fs/promises';
@@ -27,6 +28,9 @@ export interface GraphOutboxOptions {
   maxResumes?: number;
 }
 
+/** How long to wait for the service to hash an item it reports without hashes. */
+export const HASH_WAIT_MS = 60_000;
+
 export function createGraphOutbox(session: GraphSession, opts: GraphOutboxOptions): RemoteOutbox {
   const folder: FolderAddress = { driveId: opts.driveId, ...(opts.path !== undefined ? { path: opts.path } : {}), ...(opts.itemId ? { itemId: opts.itemId } : {}) };
   const onConflict = opts.onConflict ?? 'fail';
@@ -38,15 +42,22 @@ export function createGraphOutbox(session: GraphSession, opts: GraphOutboxOption
       ? uploadSmall(session, target, from, size, conflict, signal)
       : uploadBySession(session, target, from, size, conflict, sessionOpts, signal);
 
-  /** Is the item at `target` our content? undefined when there is no item there. */
-  const sameContent = async (target: string, from: string, sha1: string, size: number, signal?: AbortSignal): Promise<boolean | undefined> => {
+  /**
+   * What is at `target`, compared with our file. 'unhashed': a file of our size that reports no
+   * hash. SharePoint / OneDrive for Business compute hashes asynchronously, some time after an
+   * upload, so a file just put there (ours from a run that crashed before recording it, or the
+   * replacing upload of a moment ago) may have none yet: that proves nothing either way.
+   */
+  const compare = async (target: string, from: string, sha1: string, size: number, signal?: AbortSignal): Promise<'same' | 'different' | 'gone' | 'unhashed'> => {
     const item = await getItem(session, target, 'existing item', signal);
-    if (!item) return undefined;
-    if (!item.isFile || item.size !== size) return false;
-    if (item.sha1Hash) return item.sha1Hash.toLowerCase() === sha1.toLowerCase();
-    if (item.quickXorHash) return item.quickXorHash === (await quickXorHashFile(from, signal));
-    return false; // nothing to compare with: not provably ours
+    if (!item) return 'gone';
+    if (!item.isFile || item.size !== size) return 'different';
+    if (item.sha1Hash) return item.sha1Hash.toLowerCase() === sha1.toLowerCase() ? 'same' : 'different';
+    if (item.quickXorHash) return item.quickXorHash === (await quickXorHashFile(from, signal)) ? 'same' : 'different';
+    return 'unhashed';
   };
+  // Not a conflict (no 'failed', no replacing upload): look again once the service had time to hash it.
+  const unhashed: PutResult = { kind: 'retry', reason: 'the item at the target path has no hash yet', retryAfterMs: HASH_WAIT_MS };
 
   const put = async (relativePath: string, from: string, sha1: string, signal?: AbortSignal): Promise<PutResult> => {
     encodePath(relativePath); // refuses '..' and empty paths before anything is sent
@@ -54,14 +65,16 @@ export function createGraphOutbox(session: GraphSession, opts: GraphOutboxOption
     const size = (await stat(from)).size;
     const first = await upload(target, from, size, 'fail', signal);
     if (first.kind === 'done') return { kind: 'stored' };
-    const same = await sameContent(target, from, sha1, size, signal);
-    if (same) return { kind: 'stored' };
+    const found = await compare(target, from, sha1, size, signal);
+    if (found === 'same') return { kind: 'stored' };
+    if (found === 'unhashed') return unhashed;
     if (first.kind === 'check') return { kind: 'retry', reason: 'the upload did not complete' };
-    if (same === undefined) return { kind: 'retry', reason: 'the conflicting item went away' };
+    if (found === 'gone') return { kind: 'retry', reason: 'the conflicting item went away' };
     if (onConflict === 'fail') return { kind: 'failed', reason: 'a different file is already at the target path' };
     const second = await upload(target, from, size, 'replace', signal);
     if (second.kind === 'done') return { kind: 'stored' };
-    return (await sameContent(target, from, sha1, size, signal)) ? { kind: 'stored' } : { kind: 'retry', reason: 'the replacing upload did not complete' };
+    const after = await compare(target, from, sha1, size, signal);
+    return after === 'same' ? { kind: 'stored' } : after === 'unhashed' ? unhashed : { kind: 'retry', reason: 'the replacing upload did not complete' };
   };
 
   return {
