@@ -352,7 +352,7 @@ describe('outbox', () => {
     const path = localFile('l-bounds', content);
     const refused = { kind: 'failed', reason: 'box upload: the upload session asks for an unusable part size' };
     let sessions = 0;
-    for (const [partSize, totalParts] of [[512 * 1024, undefined], [256 * 1024 * 1024, undefined], [1024 * 1024, 1]] as const) {
+    for (const [partSize, totalParts] of [[128 * 1024, undefined], [256 * 1024 * 1024, undefined], [1024 * 1024, 1]] as const) {
       fake.partSize = partSize;
       fake.totalParts = totalParts;
       expect(await outbox.put('bounds.dcm', path, sha1(content))).toEqual(refused);

@@ -41,10 +41,11 @@ async function readPart(handle: Awaited<ReturnType<typeof open>>, position: numb
 
 /**
  * Bounds on the part size an upload session may ask for. Each part is read into a buffer of that
- * size, and the number comes from the server: an absurd one (a broken or hostile endpoint) would
- * make us allocate it. Box's own part sizes are a few MiB to a few tens of MiB.
+ * size, and the number comes from the server: a huge one (a broken or hostile endpoint) would make
+ * us allocate it, a tiny one (0, 1 byte) would loop for ever or send millions of requests. Box's
+ * own part sizes are a few MiB to a few tens of MiB; the lower bound leaves room for test fakes.
  */
-export const MIN_PART_SIZE = 1024 * 1024;
+export const MIN_PART_SIZE = 256 * 1024;
 export const MAX_PART_SIZE = 128 * 1024 * 1024;
 
 export async function uploadChunked(client: BoxClient, target: UploadTarget, from: string, size: number, sha1: string, signal?: AbortSignal): Promise<void> {
