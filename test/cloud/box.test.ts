@@ -278,6 +278,57 @@ describe('inbox', () => {
     expect(fake.count('DELETE /files/:id')).toBe(2);
   });
 
+  it('empty subfolders left by claims are removed once seen empty for the window; never the inbox, own folders, or a folder with something in it', async () => {
+    let t = 0;
+    const pruning = createBoxInbox(session(), { folderId: '0', ack: 'delete', emptyFolderAfterMs: 1000, now: () => t });
+    await pruning.prepare();
+    const study = fake.addFolder('0', 'study');
+    const series = fake.addFolder(study, 'series');
+    fake.addFile(series, 'a.dcm', 'A');
+    const busy = fake.addFolder('0', 'busy');
+    const nested = fake.addFolder('0', 'other-agent');
+    const othersOwn = fake.addFolder(nested, '.deid-processing');
+    const [a] = await all(pruning.list());
+    await pruning.ack((await pruning.claim(a!))!);
+
+    await all(pruning.list()); // t = 0: series and busy seen empty
+    t = 999;
+    await all(pruning.list());
+    expect(fake.folder(series)!.trashed).toBe(false);
+    fake.addFile(busy, 'new.dcm', 'N'); // something arrived: busy starts its window again
+    t = 1000;
+    expect((await all(pruning.list())).map((f) => f.name)).toEqual(['new.dcm']);
+    expect(fake.folder(series)!.trashed).toBe(true);
+    expect(fake.lastHeaders('DELETE /folders/:id')!['if-match']).toBe('0');
+    expect(fake.folder(study)!.trashed).toBe(false); // it still held series when listed
+    t = 2000;
+    await all(pruning.list()); // study seen empty from now on: one window per level
+    expect(fake.folder(study)!.trashed).toBe(false);
+    t = 3000;
+    await all(pruning.list());
+    expect(fake.folder(study)!.trashed).toBe(true);
+    expect(fake.folder(busy)!.trashed).toBe(false);
+    // Never the inbox itself, its own folders (empty here), nor an own-named folder of another agent.
+    t = 1e9;
+    await all(pruning.list());
+    expect(fake.folder(othersOwn)!.trashed).toBe(false);
+    expect(fake.folder(nested)!.trashed).toBe(false);
+    expect(fake.at('0', '.deid-processing')).toBeDefined();
+    expect(fake.folder('0')!.trashed).toBe(false);
+    // A refusal (a file landed after our listing: folder_not_empty) is left for a later listing.
+    const late = fake.addFolder('0', 'late');
+    await all(pruning.list());
+    t += 1000;
+    fake.failNext('DELETE /folders/:id', { status: 400, code: 'folder_not_empty' });
+    await all(pruning.list());
+    expect(fake.folder(late)!.trashed).toBe(false);
+    await all(pruning.list()); // its window starts again
+    t += 1000;
+    await all(pruning.list());
+    expect(fake.folder(late)!.trashed).toBe(true);
+    expect(fake.count('DELETE /folders/:id')).toBe(4);
+  });
+
   it('changes: no cursor gives the current position (exact, beyond 2^53) and changed = true', async () => {
     const r = await inbox.changes(undefined, 1000);
     expect(r).toEqual({ cursor: fake.streamPosition, changed: true });

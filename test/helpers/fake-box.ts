@@ -429,6 +429,19 @@ export class FakeBox {
       const id = this.addFolder(parent.id, body.name);
       this.json(res, 201, this.fields(req, this.itemJson(this.folder(id)!)));
     }],
+    ['DELETE /folders/:id', /^DELETE \/folders\/(\d+)$/, (req, res, [id]) => {
+      const f = this.folder(id!);
+      if (!f || f.trashed || f.parentId === undefined) return this.error(res, 404, 'not_found', 'Not Found');
+      if (this.ifMatchFails(req, f)) return this.error(res, 412, 'precondition_failed', 'The resource has been modified');
+      const trash = (n: Node): void => {
+        for (const c of this.children(n.id)) trash(c);
+        n.trashed = true;
+      };
+      if (this.children(f.id).length > 0 && req.query.get('recursive') !== 'true') return this.error(res, 400, 'folder_not_empty', 'Cannot delete – folder not empty');
+      trash(f);
+      this.event('ITEM_TRASH', f.id);
+      res.writeHead(204).end();
+    }],
     ['GET /files/:id', /^GET \/files\/(\d+)$/, (req, res, [id]) => {
       const f = this.file(id!);
       if (!f || f.trashed) return this.error(res, 404, 'not_found', 'Not Found');

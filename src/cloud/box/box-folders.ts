@@ -40,15 +40,23 @@ export async function* folderItems(client: BoxClient, folderId: string, signal?:
 
 /**
  * Every file under `folderId`, nested folders included (breadth-first, an explicit queue rather
- * than recursion), skipping the folders in `exclude`.
+ * than recursion), skipping the folders in `exclude`. Subfolders found with nothing in them (no
+ * file, no folder, no web link) are handed to `onEmpty` once listed.
  */
-export async function* walkFiles(client: BoxClient, folderId: string, exclude: ReadonlySet<string>, signal?: AbortSignal): AsyncGenerator<RemoteFile> {
-  const queue = [folderId];
+export async function* walkFiles(
+  client: BoxClient, folderId: string, exclude: ReadonlySet<string>, signal?: AbortSignal,
+  onEmpty?: (folder: { readonly id: string; readonly name: string; readonly etag: string }) => Promise<void>,
+): AsyncGenerator<RemoteFile> {
+  const queue: { id: string; name: string; etag: string }[] = [{ id: folderId, name: '', etag: '' }];
   for (let folder = queue.shift(); folder !== undefined; folder = queue.shift()) {
-    for await (const item of folderItems(client, folder, signal)) {
-      if (item.type === 'folder' && !exclude.has(item.id)) queue.push(item.id);
+    let items = 0;
+    for await (const item of folderItems(client, folder.id, signal)) {
+      items++;
+      if (item.type === 'folder' && !exclude.has(item.id)) queue.push({ id: item.id, name: item.name ?? '', etag: item.etag ?? '' });
       else if (item.type === 'file') yield toRemoteFile(item);
     }
+    // `onEmpty` hears of empty subfolders only: never of `folderId` itself.
+    if (items === 0 && folder.id !== folderId && onEmpty) await onEmpty(folder);
   }
 }
 

@@ -1,7 +1,7 @@
 // The Box implementation of RemoteInbox. A claim moves the file into our processing folder
 // under `${id}-${name}` (ids are unique, so the name cannot clash) only if its etag is unchanged.
 import { claimName } from '../claim-name.js';
-import { UpdateFileByIdHeaders } from 'box-node-sdk/managers';
+import { DeleteFolderByIdHeaders, UpdateFileByIdHeaders } from 'box-node-sdk/managers';
 import type { RemoteChanges, RemoteFile, RemoteInbox } from '../remote-folder.js';
 import { isStatus, rethrowIfAborted, toRemoteError } from './box-errors.js';
 import { boxChanges } from './box-events.js';
@@ -12,7 +12,14 @@ import type { BoxSession } from './box-session.js';
 export interface BoxInboxOptions {
   readonly folderId: string;
   readonly ack: 'delete' | 'archive';
+  /** An empty subfolder seen empty (and unchanged) across listings this long apart is removed (default 1 h). */
+  readonly emptyFolderAfterMs?: number;
+  /** The clock for that window; injectable for tests. */
+  readonly now?: () => number;
 }
+
+/** Own folder names, ours or another agent's on a nested folder: never removed as "empty". */
+const OWN_NAMES = new Set(['.deid-processing', '.deid-archive']);
 
 export const PROCESSING_FOLDER = '.deid-processing';
 export const ARCHIVE_FOLDER = '.deid-archive';
@@ -25,6 +32,38 @@ interface OwnFolders {
 export function createBoxInbox(session: BoxSession, options: BoxInboxOptions): RemoteInbox {
   const { client } = session;
   let own: Promise<OwnFolders> | undefined;
+  const emptyAfterMs = options.emptyFolderAfterMs ?? 3_600_000;
+  const now = options.now ?? Date.now;
+  /** Subfolders seen empty at the last complete listing: their etag then, and since when they have been. */
+  let empties = new Map<string, { etag: string; since: number }>();
+
+  /**
+   * Nested folders dropped into the inbox (study/series/…) stay behind once their files are
+   * claimed, and every listing walks them again. One seen empty with the same etag for
+   * `emptyAfterMs` is removed with recursive=false and If-Match: Box itself refuses to delete a
+   * folder that is not empty (folder_not_empty), so a file that landed after our listing is never
+   * trashed with it. The window covers a collaborator who made the folder and is uploading into it
+   * (a file appears only once its upload completes). Best effort: any refusal is left for later.
+   */
+  const pruneEmpty = (seen: Map<string, { etag: string; since: number }>, signal?: AbortSignal) =>
+    async (folder: { id: string; name: string; etag: string }): Promise<void> => {
+      if (OWN_NAMES.has(folder.name)) return;
+      const before = empties.get(folder.id);
+      const since = before && before.etag === folder.etag ? before.since : now();
+      if (now() - since < emptyAfterMs) {
+        seen.set(folder.id, { etag: folder.etag, since });
+        return;
+      }
+      try {
+        await client.folders.deleteFolderById(folder.id, {
+          queryParams: { recursive: false },
+          ...(folder.etag ? { headers: new DeleteFolderByIdHeaders({ ifMatch: folder.etag }) } : {}),
+          cancellationToken: signal,
+        });
+      } catch {
+        rethrowIfAborted(signal); // not empty after all, changed, gone: the next listings see
+      }
+    };
 
   // Memoised, but a failure is forgotten so the next call tries again.
   const ownFolders = (signal?: AbortSignal): Promise<OwnFolders> => {
@@ -60,7 +99,10 @@ export function createBoxInbox(session: BoxSession, options: BoxInboxOptions): R
     async *list(signal) {
       const { processing, archive } = await ownFolders(signal);
       const exclude = new Set(archive === undefined ? [processing] : [processing, archive]);
-      yield* walkFiles(client, options.folderId, exclude, signal);
+      const seen = new Map<string, { etag: string; since: number }>();
+      yield* walkFiles(client, options.folderId, exclude, signal, pruneEmpty(seen, signal));
+      // A complete listing only: a folder not seen empty this time starts its window again.
+      empties = seen;
     },
 
     changes(cursor, waitMs, signal): Promise<RemoteChanges> {

@@ -9,6 +9,12 @@
 // Delta on a folder other than the drive root is refused by OneDrive for Business / SharePoint in
 // some tenants (400/501): then the feed runs on the drive root instead (cursor kept as its
 // deltaLink). A root feed reports changes anywhere in the drive, which only costs extra listings.
+//
+// Empty subfolders left behind by claims (study/series/…) are not removed here, unlike Box: Graph
+// has no delete that refuses a non-empty folder (a folder DELETE takes its contents to the recycle
+// bin), and whether a folder's eTag changes when a child is added is not documented, so If-Match
+// cannot be relied on to spare a file dropped in between our listing and the delete. A stray empty
+// folder costs one listing request; a collaborator's file lost unprocessed costs far more.
 
 import type { RemoteChanges, RemoteFile, RemoteInbox } from '../remote-folder.js';
 import { RemoteError } from '../remote-folder.js';
