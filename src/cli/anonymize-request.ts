@@ -1,9 +1,9 @@
-import { parseRecipes } from '../deid/recipes.js';
 import { loadConfig } from '../config/load-config.js';
-import type { BurnedInRule } from '../detect/burned-in-rules.js';
 import type { AnonymizeRequest } from './anonymize.js';
 import { parseOptionNames } from '../config/option-names.js';
 import { UsageError } from '../config/usage-error.js';
+import { DEFAULT_BURNED_IN_RULES } from '../detect/burned-in-rules.js';
+import { type Project, projectOf } from '../pipeline/project.js';
 
 export interface AnonymizeFlags {
   readonly config?: string;
@@ -19,44 +19,42 @@ export interface AnonymizeFlags {
   readonly workers?: number;
 }
 
-/** Flags, or a config file's project with flags overriding it, resolved into one request. */
+/** Flags, or a config file's project (resolved as the agent resolves it) with flags overriding it, as one request. */
 export async function anonymizeRequest(inputs: string[], f: AnonymizeFlags): Promise<AnonymizeRequest> {
-  let base: Partial<AnonymizeRequest> & { burnedInRules?: readonly BurnedInRule[] } = {};
+  let base: Partial<Project> = {};
+  let storePath: string | undefined;
   if (f.config) {
     const config = await loadConfig(f.config, { secrets: false });
     const project = f.project ? config.projects.find((p) => p.name === f.project) : config.projects.length === 1 ? config.projects[0] : undefined;
     if (!project) {
       throw new UsageError(f.project ? `no project '${f.project}' in ${f.config}` : `${f.config} has several projects: name one with --project`);
     }
-    base = {
-      // A cloud outbox is the agent's to fill (a sink with its ledger): a one-shot run needs --out.
-      ...(project.remoteOutbox ? {} : { out: project.outbox }), quarantine: project.quarantine, failed: project.failed, prefix: project.prefix,
-      project: project.name, storePath: config.store, options: parseOptionNames(project.options ?? []), recipes: parseRecipes(project.rules ?? []),
-      ...(project.maxInflatedMiB === undefined ? {} : { maxInflatedBytes: project.maxInflatedMiB * 1024 * 1024 }),
-      ...(project.dateShiftDays === undefined ? {} : { shiftDays: project.dateShiftDays }),
-      ...(project.dateShiftRange === undefined ? {} : { shiftRange: project.dateShiftRange }),
-      ...(project.burnedInRules === undefined ? {} : { burnedInRules: project.burnedInRules }),
-    };
+    const { outbox, ...resolved } = projectOf(project);
+    // A cloud outbox is the agent's to fill (a sink with its ledger): a one-shot run needs --out.
+    base = project.remoteOutbox ? resolved : { ...resolved, outbox };
+    storePath = config.store;
   }
   const prefix = f.prefix ?? base.prefix;
-  const req = {
+  const project = {
+    recipes: [], burnedInRules: DEFAULT_BURNED_IN_RULES,
     ...base,
-    inputs,
-    out: f.out ?? base.out,
+    name: f.project ?? base.name ?? prefix?.replace(/[_-]+$/, ''),
+    prefix,
+    outbox: f.out ?? base.outbox,
     quarantine: f.quarantine ?? base.quarantine,
     failed: f.failed ?? base.failed,
-    prefix,
-    storePath: f.store ?? base.storePath,
-    project: f.project ?? base.project ?? prefix?.replace(/[_-]+$/, ''),
     options: f.option.length > 0 ? parseOptionNames(f.option) : (base.options ?? []),
-    ...(f.shiftDays === undefined ? {} : { shiftDays: f.shiftDays }),
+    ...(f.shiftDays === undefined ? {} : { dateShiftDays: f.shiftDays }),
+  };
+  storePath = f.store ?? storePath;
+  const missing = [
+    ...(['outbox', 'quarantine', 'failed', 'prefix'] as const).filter((k) => !project[k]).map((k) => (k === 'outbox' ? '--out' : `--${k}`)),
+    ...(storePath ? [] : ['--store']),
+  ];
+  if (missing.length > 0 || !storePath) throw new UsageError(`missing ${missing.join(', ')} (or give --config)`);
+  return {
+    inputs, project: project as Project, storePath,
     ...(f.concurrency === undefined ? {} : { concurrency: f.concurrency }),
     ...(f.workers === undefined ? {} : { workers: f.workers }),
   };
-  const missing = (['out', 'quarantine', 'failed', 'prefix', 'storePath'] as const).filter((k) => !req[k]);
-  if (missing.length > 0) {
-    const flag = (k: string): string => `--${k === 'storePath' ? 'store' : k}`;
-    throw new UsageError(`missing ${missing.map(flag).join(', ')} (or give --config)`);
-  }
-  return req as AnonymizeRequest;
 }

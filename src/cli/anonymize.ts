@@ -1,34 +1,20 @@
-import type { BurnedInRule } from '../detect/burned-in-rules.js';
-import { resolveProfile, type SupportedOption } from '../deid/profile.js';
-import type { Recipe } from '../deid/recipes.js';
+import { resolveProfile } from '../deid/profile.js';
+import type { Project } from '../pipeline/project.js';
 import { availableParallelism } from 'node:os';
 import { InstanceWorkers, inThisThread } from '../pipeline/instance-workers.js';
 import { openProject } from '../pipeline/project-context.js';
 import { TaskPool } from '../pipeline/task-pool.js';
 import { InputOrderGate } from '../pipeline/input-order-gate.js';
-import { assertNever } from '../pipeline/outcome.js';
-import { settleAside } from '../pipeline/settle-aside.js';
+import { settleInput } from '../pipeline/settle-aside.js';
 import { ProjectStore } from '../store/project-store.js';
 import type { PatientIdentity } from '../deid/patient-identity.js';
 import { collectInputs } from './collect-inputs.js';
 
 export interface AnonymizeRequest {
   readonly inputs: readonly string[];
-  readonly out: string;
-  readonly quarantine: string;
-  readonly failed: string;
-  readonly prefix: string;
-  readonly project: string;
+  /** The project: `out` is its outbox. */
+  readonly project: Project;
   readonly storePath: string;
-  readonly shiftDays?: number;
-  readonly shiftRange?: readonly [number, number];
-  readonly options: readonly SupportedOption[];
-  /** The project's own rules (from its config). */
-  readonly recipes?: readonly Recipe[];
-  /** The cap on a deflated data set's inflated size (from its config). */
-  readonly maxInflatedBytes?: number;
-  /** Replaces the default burned-in rules. */
-  readonly burnedInRules?: readonly BurnedInRule[];
   /**
    * Files in flight at once (default: 8 per CPU). Runs are deterministic at any concurrency: new
    * patients are numbered in input order, and of several inputs that are one instance (same SOP
@@ -52,7 +38,7 @@ export interface AnonymizeSummary {
 /** One-shot run: every input is read in place and settled into out, quarantine or failed. */
 export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary> {
   // Option conflicts are refused before anything is opened or written.
-  resolveProfile(req.options);
+  resolveProfile(req.project.options, req.project.recipes);
   // Files overlap their I/O (reads, fsyncs) and CPU work; determinism comes from rules, below.
   // Every CPU busy: the main thread (reads, writes, the store) and CPUs - 1 worker threads (at
   // least one, which also keeps a hostile file's heap away from the run). Files in flight: 8 per
@@ -71,14 +57,7 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
     // The store first: a run that cannot use it must leave nothing behind.
     const store = await ProjectStore.open(req.storePath);
     try {
-      const spec = await openProject(store, {
-        name: req.project, prefix: req.prefix, outbox: req.out, quarantine: req.quarantine, failed: req.failed, options: req.options,
-        ...(req.shiftDays === undefined ? {} : { dateShiftDays: req.shiftDays }),
-        ...(req.shiftRange === undefined ? {} : { dateShiftRange: req.shiftRange }),
-        ...(req.burnedInRules === undefined ? {} : { burnedInRules: req.burnedInRules }),
-        ...(req.recipes === undefined ? {} : { recipes: req.recipes }),
-        ...(req.maxInflatedBytes === undefined ? {} : { maxInflatedBytes: req.maxInflatedBytes }),
-      });
+      const spec = await openProject(store, req.project);
       const index = new Map(files.map((f, i) => [f, i]));
       const gate = new InputOrderGate();
       const calls = {
@@ -87,7 +66,7 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
           const i = index.get(input) ?? 0;
           await gate.turn(i);
           try {
-            return await store.pseudonymFor(req.project, identity);
+            return await store.pseudonymFor(req.project.name, identity);
           } finally {
             gate.passed(i);
           }
@@ -98,20 +77,11 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
       const writers = new Map<string, number[]>();
       const pool = new TaskPool<string>(concurrency, async (file) => {
         const outcome = await processor.process(file).finally(() => gate.passed(index.get(file) ?? 0));
-        switch (outcome.kind) {
-          case 'delivered':
-            pseudonyms.add(outcome.pseudonym);
-            writers.set(outcome.outputPath, [...(writers.get(outcome.outputPath) ?? []), index.get(file) ?? 0].sort((a, b) => a - b));
-            break;
-          case 'quarantined':
-            await settleAside(file, req.quarantine, outcome, req.project, 'copy');
-            break;
-          case 'failed':
-            await settleAside(file, req.failed, outcome, req.project, 'copy');
-            break;
-          default:
-            assertNever(outcome);
+        if (outcome.kind === 'delivered') {
+          pseudonyms.add(outcome.pseudonym);
+          writers.set(outcome.outputPath, [...(writers.get(outcome.outputPath) ?? []), index.get(file) ?? 0].sort((a, b) => a - b));
         }
+        await settleInput(file, outcome, req.project, 'copy');
         counts[outcome.kind]++;
       });
       for (const file of files) pool.push(file);

@@ -35,7 +35,7 @@ async function run(id: number, project: string, path: string): Promise<void> {
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'project': {
-      const name = m.spec.name;
+      const name = m.spec.project.name;
       // Structured cloning turns a Buffer into a plain Uint8Array.
       const secret = m.spec.secrets.uidSecret as Uint8Array;
       const spec = { ...m.spec, secrets: { ...m.spec.secrets, uidSecret: Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength) } };

@@ -81,9 +81,9 @@ export class InstanceWorkers {
   }
 
   register(spec: ProcessingSpec, calls: StoreCalls): InstanceProcessor {
-    this.projects.set(spec.name, { spec, calls });
+    this.projects.set(spec.project.name, { spec, calls });
     for (const s of this.slots) this.announce(s, spec);
-    return { process: (path) => this.dispatch(spec.name, path) };
+    return { process: (path) => this.dispatch(spec.project.name, path) };
   }
 
   /** Stops the threads; call once nothing is in flight (jobs still running fail). */

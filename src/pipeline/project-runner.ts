@@ -1,9 +1,7 @@
 import { lstat, mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { UsageError } from '../config/usage-error.js';
-import { parseRecipes } from '../deid/recipes.js';
 import type { ResolvedProjectConfig } from '../config/schema.js';
-import { parseOptionNames } from '../config/option-names.js';
 import { type InputId, ephemeralInputId } from '../log/log-key.js';
 import type { Logger } from '../log/logger.js';
 import { InboxWatcher } from '../sources/inbox-watcher.js';
@@ -12,10 +10,11 @@ import { expandZip, isZip, ZipRefused } from '../sources/zip-archive.js';
 import type { ProjectStore } from '../store/project-store.js';
 import type { PatientIdentity } from '../deid/patient-identity.js';
 import { openProject } from './project-context.js';
+import { projectOf } from './project.js';
 import { type InstanceProcessor, type InstanceWorkers, inThisThread } from './instance-workers.js';
-import { assertNever, type Outcome } from './outcome.js';
+import type { Outcome } from './outcome.js';
 import { safeReason } from './process-instance.js';
-import { settleAside } from './settle-aside.js';
+import { settleInput } from './settle-aside.js';
 import { Fifo } from './fifo.js';
 import { TaskPool } from './task-pool.js';
 import { CStoreForwarder } from '../sinks/cstore-forwarder.js';
@@ -99,8 +98,7 @@ export class ProjectRunner {
     if (inbox.dev !== work.dev) {
       throw new UsageError(`project ${p.name}: the work area ${this.workArea.dir} is on another file system than the inbox ${p.inbox}; claims are renames, so set "work" to a folder on the inbox's file system`);
     }
-    const spec = await openProject(this.store, { ...p, options: parseOptionNames(p.options ?? []), recipes: parseRecipes(p.rules ?? []),
-      ...(p.maxInflatedMiB === undefined ? {} : { maxInflatedBytes: p.maxInflatedMiB * 1024 * 1024 }) });
+    const spec = await openProject(this.store, projectOf(p));
     const calls = { pseudonymFor: (identity: PatientIdentity) => this.store.pseudonymFor(p.name, identity) };
     const ledgers: string[] = [];
     if (p.forward) {
@@ -383,22 +381,10 @@ export class ProjectRunner {
   private async settle(claimed: string, outcome: Outcome): Promise<void> {
     const p = this.project;
     await this.cloud?.beforeSettle(claimed);
-    switch (outcome.kind) {
-      case 'delivered':
-        await rm(claimed, { force: true });
-        this.log.info({ project: p.name, claim: basename(claimed), outcome: 'delivered', pseudonym: outcome.pseudonym }, 'settled');
-        break;
-      case 'quarantined':
-        await settleAside(claimed, p.quarantine, outcome, p.name, 'move');
-        this.log.warn({ project: p.name, claim: basename(claimed), outcome: 'quarantined', reason: outcome.reason }, 'settled');
-        break;
-      case 'failed':
-        await settleAside(claimed, p.failed, outcome, p.name, 'move');
-        this.log.warn({ project: p.name, claim: basename(claimed), outcome: 'failed', reason: outcome.reason }, 'settled');
-        break;
-      default:
-        assertNever(outcome);
-    }
+    await settleInput(claimed, outcome, p, 'move');
+    const fields = { project: p.name, claim: basename(claimed), outcome: outcome.kind };
+    if (outcome.kind === 'delivered') this.log.info({ ...fields, pseudonym: outcome.pseudonym }, 'settled');
+    else this.log.warn({ ...fields, reason: outcome.reason }, 'settled');
     this.cloud?.afterSettle(claimed);
     this.store.record(p.name, outcome.kind);
     for (const listener of this.settledListeners) listener(outcome);

@@ -4,7 +4,8 @@ import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyFileAtomically, temporariesOf, writeAtomically } from '../fs/atomic-write.js';
 import { TOOL_NAME } from '../deid/provenance.js';
-import type { Outcome } from './outcome.js';
+import { assertNever, type Outcome } from './outcome.js';
+import type { Project } from './project.js';
 
 async function sha256Of(path: string): Promise<string> {
   const h = createHash('sha256');
@@ -62,4 +63,25 @@ export async function settleAside(inputPath: string, dir: string, outcome: Exclu
   if (mode === 'move') await moveInto(inputPath, path, tmpDir);
   else await copyFileAtomically(inputPath, path, 0o600, tmpDir);
   return { path, sidecarPath };
+}
+
+/**
+ * Settles one input by its outcome: the one settle path of `anonymize` and the agent. Delivered:
+ * its output is already written; a claimed input ('move') is consumed, an input read in place
+ * ('copy') is left alone. Quarantined or failed: put aside with its reason (settleAside).
+ */
+export async function settleInput(input: string, outcome: Outcome, project: Pick<Project, 'name' | 'quarantine' | 'failed'>, mode: SettleMode): Promise<void> {
+  switch (outcome.kind) {
+    case 'delivered':
+      if (mode === 'move') await rm(input, { force: true });
+      return;
+    case 'quarantined':
+      await settleAside(input, project.quarantine, outcome, project.name, mode);
+      return;
+    case 'failed':
+      await settleAside(input, project.failed, outcome, project.name, mode);
+      return;
+    default:
+      assertNever(outcome);
+  }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXPECTED_FAILURES, PYDICOM_CHARSET_FILES, PYDICOM_TEST_FILES, SAMPLES, requireCorpus } from '../helpers/corpus.js';
-import { type Description, dciodvfyErrors, describe as pydescribe, runCli, valueAt } from '../helpers/tools.js';
+import { type Description, describe as pydescribe, runCli, valueAt } from '../helpers/tools.js';
 
 const walk = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : [join(dir, d.name)])).sort();

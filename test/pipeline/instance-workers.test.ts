@@ -7,11 +7,11 @@ import { InstanceWorkers, inThisThread } from '../../src/pipeline/instance-worke
 import type { ProcessingSpec } from '../../src/pipeline/project-context.js';
 import { DEFAULT_BURNED_IN_RULES } from '../../src/detect/burned-in-rules.js';
 import { ForwardLedger, forwardLedgerDir } from '../../src/sinks/forward-ledger.js';
+import { processingSpec } from '../helpers/processing-spec.js';
 import { EXPECTED_FAILURES, PYDICOM_TEST_FILES, SAMPLES, dcmFiles } from '../helpers/corpus.js';
 
 const spec = (name: string, outbox: string, burnedInRules = DEFAULT_BURNED_IN_RULES): ProcessingSpec => ({
-  name, options: [], recipes: [], outbox, burnedInRules,
-  secrets: { dateShiftDays: -21, uidSecret: Buffer.alloc(32, 7) },
+  ...processingSpec(name, outbox, { burnedInRules }), secrets: { dateShiftDays: -21, uidSecret: Buffer.alloc(32, 7) },
 });
 
 describe('instance worker threads', () => {

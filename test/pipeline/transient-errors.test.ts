@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inThisThread } from '../../src/pipeline/instance-workers.js';
 import { parseOptionNames } from '../../src/config/option-names.js';
-import { DEFAULT_BURNED_IN_RULES } from '../../src/detect/burned-in-rules.js';
+import { processingSpec } from '../helpers/processing-spec.js';
 import { AgentProcess, filesUnder, settledCount, waitFor, writeProjectConfig } from '../helpers/agent-process.js';
 import { SAMPLES } from '../helpers/corpus.js';
 import { runCli } from '../helpers/tools.js';
@@ -88,10 +88,7 @@ describe('processing an instance when the outbox cannot be written', () => {
     const outbox = mkdtempSync(join(tmpdir(), 'deid-notdir-'));
     // The temporaries folder's place taken by a file: every output write fails (EEXIST), deterministically.
     writeFileSync(join(outbox, '.deid-tmp'), '');
-    const processor = inThisThread({
-      name: 'T', options: [], recipes: [], outbox, burnedInRules: DEFAULT_BURNED_IN_RULES,
-      secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) },
-    }, { pseudonymFor: () => Promise.resolve('T_001') });
+    const processor = inThisThread(processingSpec('T', outbox), { pseudonymFor: () => Promise.resolve('T_001') });
     const error = await processor.process(join(SAMPLES, 'study-a-ct-1.dcm')).then(() => undefined, (e: unknown) => e as Error);
     expect(error?.name).toBe('TransientError');
     expect(error?.message).toMatch(/^cannot write the output \(E[A-Z]+\)$/);
@@ -109,10 +106,7 @@ ds.SOPInstanceUID = '1.2.826.0.1.3680043.10.1137.' + '1234567890' * 4 + '12'
 ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
 ds.save_as(sys.argv[2], write_like_original=False)`, join(SAMPLES, 'study-a-ct-1.dcm'), input]);
     const outbox = join(root, 'outbox');
-    const processor = inThisThread({
-      name: 'L', options: parseOptionNames(['retain-uids']), recipes: [], outbox, burnedInRules: DEFAULT_BURNED_IN_RULES,
-      secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) }, ledgers: [join(outbox, '.deid-forward', 'L')],
-    }, { pseudonymFor: () => Promise.resolve('L_001') });
+    const processor = inThisThread(processingSpec('L', outbox, { options: parseOptionNames(['retain-uids']) }, [join(outbox, '.deid-forward', 'L')]), { pseudonymFor: () => Promise.resolve('L_001') });
     const outcome = await processor.process(input);
     expect(outcome).toMatchObject({ kind: 'failed', reason: expect.stringContaining('not a valid UID') as unknown });
     expect(filesUnder(outbox).filter((f) => f.endsWith('.dcm'))).toEqual([]);

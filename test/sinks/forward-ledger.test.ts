@@ -87,7 +87,7 @@ describe('the forward ledger', () => {
   });
 
   it('holds a week-long outage of 300,000 queued instances in a small, fixed heap', () => {
-    const { ledger, output } = ledgerWithOutput();
+    const { ledger } = ledgerWithOutput();
     // 300,000 entries over a week of minutes, made directly (empty files: a file takes at most
     // 65,000 links).
     const perBucket = 30;

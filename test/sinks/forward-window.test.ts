@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { forwardConfigSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
 import { inThisThread } from '../../src/pipeline/instance-workers.js';
-import { DEFAULT_BURNED_IN_RULES } from '../../src/detect/burned-in-rules.js';
+import { processingSpec } from '../helpers/processing-spec.js';
 import { CStoreForwarder } from '../../src/sinks/cstore-forwarder.js';
 import { ForwardLedger, forwardLedgerDir } from '../../src/sinks/forward-ledger.js';
 import { waitFor } from '../helpers/agent-process.js';
@@ -34,10 +34,7 @@ describe('a drain running while outputs are written and queued', () => {
     // (the old order), drains met missing files.
     forwarder.start(1);
     let n = 0;
-    const processor = inThisThread({
-      name: 'W', options: [], recipes: [], outbox, burnedInRules: DEFAULT_BURNED_IN_RULES, ledgers: [ledgerDir],
-      secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) },
-    }, { pseudonymFor: () => Promise.resolve(`W_${String(++n).padStart(3, '0')}`) });
+    const processor = inThisThread(processingSpec('W', outbox, {}, [ledgerDir]), { pseudonymFor: () => Promise.resolve(`W_${String(++n).padStart(3, '0')}`) });
     const inputs = dcmFiles(SAMPLES).filter((f) => f.includes('-ct-') || f.includes('-mr-'));
     const outcomes = await Promise.all(inputs.map((f) => processor.process(f)));
     const delivered = outcomes.filter((o) => o.kind === 'delivered').length;

@@ -16,7 +16,7 @@
 // cannot be relied on to spare a file dropped in between our listing and the delete. A stray empty
 // folder costs one listing request; a collaborator's file lost unprocessed costs far more.
 
-import type { RemoteChanges, RemoteFile, RemoteInbox } from '../remote-folder.js';
+import type { RemoteChanges, RemoteInbox } from '../remote-folder.js';
 import { RemoteError } from '../remote-folder.js';
 import { downloadItem } from './graph-download.js';
 import { jsonOf, statusError } from './graph-errors.js';
