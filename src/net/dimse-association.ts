@@ -29,9 +29,8 @@ export interface AssociationOutcome {
 /**
  * Opens an association for the client's queued requests, lets them run, and resolves when it
  * closes. Never rejects: problems come back as `failure`, for the caller to retry or fail.
- * `afterSend` runs once the client's network object exists (for per-association overrides).
  */
-export async function runAssociation(client: dimse.Client, peer: AssociationPeer, options: Record<string, unknown>, afterSend?: (client: dimse.Client) => void): Promise<AssociationOutcome> {
+export async function runAssociation(client: dimse.Client, peer: AssociationPeer, options: Record<string, unknown>): Promise<AssociationOutcome> {
   let accepted = false;
   let released = false;
   let failure: string | undefined;
@@ -42,8 +41,11 @@ export async function runAssociation(client: dimse.Client, peer: AssociationPeer
     events(client).on('associationRejected', (r: { result: number; source: number; reason: number }) => {
       failure = `association rejected (result ${r.result}, source ${r.source}, reason ${r.reason})`;
     });
-    events(client).on('associationAborted', () => {
-      failure ??= 'association aborted';
+    // dcmjs-dimse 0.3.3's Client ignored an A-ABORT from the peer and left the connection open
+    // until a timeout; patches/dcmjs-dimse+0.3.3.patch makes it emit this and end the connection,
+    // as PS3.8 9.1.8 wants after an A-ABORT.
+    events(client).on('associationAborted', (a?: { source: number; reason: number }) => {
+      failure ??= a ? `association aborted by the peer (source ${a.source}, reason ${a.reason})` : 'association aborted';
     });
     events(client).on('associationReleased', () => {
       released = true;
@@ -54,18 +56,6 @@ export async function runAssociation(client: dimse.Client, peer: AssociationPeer
     });
     events(client).on('closed', () => resolve());
     client.send(peer.host, peer.port, peer.callingAET, peer.calledAET, options);
-    // dcmjs-dimse 0.3.3's Client ignores an A-ABORT from the peer (its Network emits 'abort'; the
-    // Client has no listener), and leaves the connection open until a timeout. Listen on the
-    // Network (`Client#network`, set by send): the outcome says so, and the library's own error
-    // path ends the connection, as PS3.8 9.1.8 wants after an A-ABORT.
-    const network = (client as unknown as { network?: Emitter & { emit(event: string, ...args: unknown[]): boolean } }).network;
-    if (network) {
-      events(network).on('abort', (a: { source: number; reason: number }) => {
-        failure ??= `association aborted by the peer (source ${a.source}, reason ${a.reason})`;
-        network.emit('networkError', new Error('association aborted by the peer'));
-      });
-    }
-    afterSend?.(client);
   });
   return { accepted, released, failure };
 }

@@ -23,13 +23,14 @@ export class PacsUnavailable extends Error {
 }
 
 /** Runs requests over one association; rejects with PacsUnavailable when it cannot be had. */
-async function run(target: PacsTarget, reqs: readonly unknown[], prepare?: (client: dimse.Client) => void, afterSend?: (client: dimse.Client) => void): Promise<void> {
+async function run(target: PacsTarget, reqs: readonly unknown[], prepare?: (client: dimse.Client) => void, storeStreams?: dimse.StoreStreams): Promise<void> {
   const client = new Client();
   for (const r of reqs) client.addRequest(r as dimse.requests.Request);
   prepare?.(client);
   const { failure } = await runAssociation(client, target, {
     connectTimeout: target.timeoutMs ?? 10_000, associationTimeout: target.timeoutMs ?? 60_000, pduTimeout: target.timeoutMs ?? 600_000,
-  }, afterSend);
+    ...(storeStreams ? { storeStreams } : {}),
+  });
   if (failure) throw new PacsUnavailable(failure);
 }
 
@@ -154,19 +155,17 @@ export async function getStudy(target: PacsTarget, studyInstanceUid: string, des
         callback(response);
       });
     }));
-  }, (client) => {
-    // The association's network object exists once send() has run; its store streams are
-    // replaced so a received dataset goes to disk as bytes, never through dcmjs.
-    const network = (client as unknown as { network?: Record<string, unknown> }).network;
-    if (!network) return;
-    network.createStoreWritableStream = (context: dimse.association.PresentationContext, req: dimse.requests.CStoreRequest) => {
+  }, {
+    // A received data set goes to disk as bytes, never through dcmjs (storeStreams is the
+    // patch's option: the client's own stores, as an Scp subclass overrides the same methods).
+    createStoreWritableStream: (context, req) => {
       const file = openIncomingFile(destination.dir, req.getAffectedSopClassUid(), req.getAffectedSopInstanceUid(), context.getAcceptedTransferSyntaxUid() ?? '');
       incoming.set(req, file);
       return file.stream;
-    };
-    network.createDatasetFromStoreWritableStream = (_w: unknown, context: dimse.association.PresentationContext, callback: (d: dimse.Dataset) => void) => {
+    },
+    createDatasetFromStoreWritableStream: (_w, context, callback) => {
       callback(new Dataset({}, context.getAcceptedTransferSyntaxUid()));
-    };
+    },
   });
   if (!result) throw new PacsUnavailable('C-GET ended without a final response');
   return result;

@@ -11,7 +11,8 @@ import { events, runAssociation } from '../../src/net/dimse-association.js';
 
 /**
  * patches/dcmjs-dimse+<version>.patch (applied by patch-package at `npm ci`) adds the
- * `dimseMessageSender` option of `Client#send` that our streaming C-STORE sends through. A patch is
+ * `dimseMessageSender` option of `Client#send` that our streaming C-STORE sends through, the
+ * `storeStreams` option a C-GET receives through, and the client's reaction to a peer's A-ABORT. A patch is
  * made against one version's minified bundle: these fail as soon as the installed dcmjs-dimse is
  * another, or the option is not wired, before a forward sends whole data sets from memory.
  */
@@ -37,6 +38,10 @@ describe('the dcmjs-dimse patch', () => {
     const bundle = readFileSync(join(installedRoot, 'build', 'dcmjs-dimse.min.js'), 'utf8');
     expect(bundle).toContain('this.dimseMessageSender=t.dimseMessageSender');
     expect(bundle).toContain('_sendPDataTF(e,t,s,libraryOnly){if(!libraryOnly&&"function"==typeof this.dimseMessageSender');
+    // C-GET's stores go to our files (test/sources/pacs-retrieval.test.ts receives through it).
+    expect(bundle).toContain('(this.createStoreWritableStream=t.storeStreams.createStoreWritableStream,');
+    // A peer's A-ABORT ends the client's association at once (test/sinks/streaming-forward.test.ts meets one).
+    expect(bundle).toContain('p.on("abort",e=>{this.emit("associationAborted",e),l.end()})');
   });
 
   describe('against dcmtk storescp', () => {
