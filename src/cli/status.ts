@@ -9,7 +9,7 @@ import { cloudSinkLedgerDir, cloudStateDir } from '../pipeline/project-folders.j
 import { CloudInbox } from '../sources/cloud-inbox.js';
 import type { RemoteInboxConfig, RemoteOutboxConfig } from '../config/schema.js';
 
-const remoteLabel = (r: RemoteInboxConfig | RemoteOutboxConfig): string => ('box' in r
+const remoteLabel = (r: RemoteInboxConfig | RemoteOutboxConfig): string => ('folder' in r ? `folder ${r.folder.path}` : 'box' in r
   ? `box folder ${r.box.folderId}` : `graph drive ${r.graph.driveId} ${r.graph.path ?? `item ${r.graph.itemId ?? ''}`}`);
 
 /** Files under `dir` (recursively) that the agent will take; 0 when the folder does not exist. */

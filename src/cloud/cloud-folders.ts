@@ -7,6 +7,7 @@ import { createGraphInbox } from './graph/graph-inbox.js';
 import { createGraphOutbox } from './graph/graph-outbox.js';
 import { type GraphSession, createGraphSession } from './graph/graph-session.js';
 import type { RemoteInbox, RemoteOutbox } from './remote-folder.js';
+import { createFolderOutbox } from '../sinks/folder-outbox.js';
 
 export interface CloudFolders {
   readonly inbox?: RemoteInbox;
@@ -35,7 +36,9 @@ export class CloudConnections {
       ...(inbox ? { inbox: 'box' in inbox
         ? createBoxInbox(this.boxSession(), { folderId: inbox.box.folderId, ack: inbox.box.ack })
         : createGraphInbox(this.graphSession(), { driveId: inbox.graph.driveId, ack: inbox.graph.ack, ...place(inbox.graph) }) } : {}),
-      ...(outbox ? { outbox: 'box' in outbox
+      ...(outbox ? { outbox: 'folder' in outbox
+        ? createFolderOutbox(outbox.folder.path, { onConflict: outbox.folder.onConflict })
+        : 'box' in outbox
         ? createBoxOutbox(this.boxSession(), { folderId: outbox.box.folderId, onConflict: outbox.box.onConflict })
         : createGraphOutbox(this.graphSession(), { driveId: outbox.graph.driveId, onConflict: outbox.graph.onConflict, ...place(outbox.graph) }) } : {}),
     };

@@ -81,18 +81,28 @@ export const remoteInboxSchema = z.union([
   z.object({ box: boxFolder.extend({ ack: ackSchema, transfers: transfersSchema, pollIntervalMs: z.number().int().min(100).default(60_000), changeIntervalMs: z.number().int().min(100).default(5_000) }).strict() }).strict(),
   z.object({ graph: graphFolder.extend({ ack: ackSchema, transfers: transfersSchema, pollIntervalMs: z.number().int().min(100).default(60_000), changeIntervalMs: z.number().int().min(100).default(5_000) }).strict().refine(onePlace, onePlaceMessage) }).strict(),
 ]);
-/** A cloud outbox: each de-identified instance is uploaded from a local spool, with its own ledger. */
+/**
+ * An outbox drained from a local spool through its own ledger: a cloud folder, or a mounted share
+ * (`folder`: a destination that can go away, retried with backoff while it is).
+ */
 export const remoteOutboxSchema = z.union([
   z.object({ box: boxFolder.extend({ onConflict: conflictSchema, transfers: transfersSchema }).strict() }).strict(),
   z.object({ graph: graphFolder.extend({ onConflict: conflictSchema, transfers: transfersSchema }).strict().refine(onePlace, onePlaceMessage) }).strict(),
+  z.object({ folder: z.object({ path: z.string().startsWith('/', 'an absolute path: the mount point of the share, or a folder below it'), onConflict: conflictSchema, transfers: transfersSchema }).strict() }).strict(),
 ]);
+
+/** The settings of a spooled outbox, whatever its kind. */
+export const outboxSettings = (r: RemoteOutboxConfig): { readonly onConflict: 'fail' | 'replace'; readonly transfers: number } =>
+  ('box' in r ? r.box : 'graph' in r ? r.graph : r.folder);
+/** Which kind of spooled outbox: its ledger's name and its label's first word. */
+export const outboxKind = (r: RemoteOutboxConfig): 'box' | 'graph' | 'folder' => ('box' in r ? 'box' : 'graph' in r ? 'graph' : 'folder');
 
 const prefix = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$/, 'letters, digits, _ and - only, at most 41 characters');
 
 export const projectConfigSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . and - only'),
   prefix,
-  /** A local folder, or a cloud folder: { box: { folderId } } or { graph: { driveId, path | itemId } }. */
+  /** A local folder, or a cloud folder: { box: { folderId } } or { graph: { driveId, path | itemId } }; outbox also { folder: { path } } (a mounted share). */
   inbox: z.union([z.string().min(1), remoteInboxSchema]),
   outbox: z.union([z.string().min(1), remoteOutboxSchema]),
   quarantine: z.string().min(1),
@@ -193,6 +203,7 @@ export const configSchema = configBase.superRefine((c, ctx) => {
 
 /** A cloud folder's identity: the service and its folder id, or its drive and path (case-blind, as SharePoint is). */
 function cloudKey(f: RemoteInboxConfig | RemoteOutboxConfig): string {
+  if ('folder' in f) return `folder:${f.folder.path}`;
   return 'box' in f ? `box:${f.box.folderId}` : `graph:${f.graph.driveId}:${f.graph.itemId ? `id:${f.graph.itemId}` : `path:${(f.graph.path ?? '').replace(/\/+$/, '').toLowerCase()}`}`;
 }
 
@@ -291,6 +302,19 @@ function checkInputFolders(c: ConfigInput, ctx: z.RefinementCtx): void {
     if (p.retrieve) folders.push({ path: resolve(p.retrieve.requests), key: ['projects', i, 'retrieve', 'requests'] });
   }
   const inside = (a: string, b: string): boolean => a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
+  // A share outbox receives what leaves: no project's inputs, work, spool or originals (quarantine, failed: PHI) may be in it or around it.
+  for (const [i, p] of c.projects.entries()) {
+    if (typeof p.outbox === 'string' || !('folder' in p.outbox)) continue;
+    const share = resolve(p.outbox.folder.path);
+    for (const [j, q] of c.projects.entries()) {
+      const local = localFolders(q);
+      const theirs: Array<[string, string]> = [['inbox', local.inbox], ['work', local.work], ['quarantine', resolve(q.quarantine)], ['failed', resolve(q.failed)]];
+      if (typeof q.outbox !== 'string') theirs.push(['outbox', local.outbox]);
+      for (const [key, path] of theirs) {
+        if (inside(share, path) || inside(path, share)) ctx.addIssue({ code: 'custom', path: ['projects', i, 'outbox', 'folder', 'path'], message: `${inside(share, path) ? 'is in' : 'contains'} projects.${j}.${key === 'outbox' ? 'outbox (its spool)' : key}: the share must be a folder of its own` });
+      }
+    }
+  }
   for (const [x, a] of folders.entries()) {
     for (const b of folders.slice(0, x)) {
       if (a.key[1] === b.key[1]) continue; // one project's own folders: not a mix

@@ -1,9 +1,9 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RemoteOutboxConfig } from '../config/schema.js';
+import { type RemoteOutboxConfig, outboxKind } from '../config/schema.js';
 
 /** Where a cloud outbox's ledger lives: beside the spool's files, on their file system (entries are hard links). */
-export const cloudSinkLedgerDir = (spool: string, remote: RemoteOutboxConfig): string => join(spool, '.deid-sinks', 'box' in remote ? 'box' : 'graph');
+export const cloudSinkLedgerDir = (spool: string, remote: RemoteOutboxConfig): string => join(spool, '.deid-sinks', outboxKind(remote));
 
 /** A cloud inbox's own state: downloads in progress, ack markers, the change feed's cursor. Beside the work area, on its file system. */
 export const cloudStateDir = (work: string): string => `${work}.cloud`;

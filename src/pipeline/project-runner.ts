@@ -1,7 +1,7 @@
 import { lstat, mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { UsageError } from '../config/usage-error.js';
-import type { ResolvedProjectConfig } from '../config/schema.js';
+import { type ResolvedProjectConfig, outboxSettings } from '../config/schema.js';
 import { type InputId, ephemeralInputId } from '../log/log-key.js';
 import type { Logger } from '../log/logger.js';
 import { InboxWatcher } from '../sources/inbox-watcher.js';
@@ -109,7 +109,7 @@ export class ProjectRunner {
     }
     if (p.remoteOutbox && this.remote.outbox) {
       const ledger = cloudSinkLedgerDir(p.outbox, p.remoteOutbox);
-      const transfers = 'box' in p.remoteOutbox ? p.remoteOutbox.box.transfers : p.remoteOutbox.graph.transfers;
+      const { transfers } = outboxSettings(p.remoteOutbox);
       this.drainers.push(new SinkDrainer(p.name, createRemoteOutboxSink(this.remote.outbox, transfers), CLOUD_RETRY, ledger, this.log));
       ledgers.push(ledger);
       // Outputs written but not yet queued when the last run stopped: their claims are redone.

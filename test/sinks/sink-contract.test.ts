@@ -1,5 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'node:http';
@@ -9,6 +9,9 @@ import { FakeBox, type Fault as BoxFault } from '../helpers/fake-box.js';
 import { createGraphOutbox } from '../../src/cloud/graph/graph-outbox.js';
 import { createGraphSession } from '../../src/cloud/graph/graph-session.js';
 import { createCStoreSink } from '../../src/sinks/cstore-sink.js';
+import { createFolderOutbox } from '../../src/sinks/folder-outbox.js';
+import { copyRange } from '../../src/fs/file-io.js';
+import { filesUnder } from '../helpers/agent-process.js';
 import { createRemoteOutboxSink, outboxPathOf } from '../../src/sinks/cloud-outbox-sink.js';
 import { forwardConfigSchema } from '../../src/config/schema.js';
 import { type SinkFault, type SinkHarness, sinkContract } from '../contracts/sink-contract.js';
@@ -100,5 +103,32 @@ sinkContract('Box (Box fake, real box-node-sdk)', async () => {
     },
     large,
     close: async () => { await fake.stop(); agent.destroy(); },
+  } satisfies SinkHarness;
+});
+
+sinkContract('mounted folder (a real directory; disk faults injected in the copy)', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'deid-sink-folder-'));
+  const large = 9 * 1024 * 1024; // over two kernel-copy chunks
+  // Faults a share meets: full (ENOSPC) or gone mid-write (EIO), each after half the file is written.
+  const queued: string[] = [];
+  const copy = async (source: FileHandle, out: FileHandle, size: number): Promise<void> => {
+    const code = queued.shift();
+    if (!code) return copyRange(source, out, 0, size);
+    await copyRange(source, out, 0, Math.floor(size / 2));
+    throw Object.assign(new Error(`${code}: injected`), { code });
+  };
+  const outbox = createFolderOutbox(root, { copy });
+  const at = async (path: string) => join(root, ...((await outboxPathOf(path)) ?? 'none').split('/'));
+  return {
+    sink: createRemoteOutboxSink(outbox, 2),
+    holds: async (path) => { try { return readFileSync(await at(path)).equals(readFileSync(path)); } catch { return false; } },
+    // Every file under the root, temporaries included: a partial write left behind is counted.
+    count: async () => filesUnder(root).length,
+    faults: ['unavailable', 'drop'],
+    inject: (fault: SinkFault, times: number) => { for (let i = 0; i < times; i++) queued.push(fault === 'unavailable' ? 'ENOSPC' : 'EIO'); },
+    clearFaults: () => { queued.length = 0; },
+    clash: async (path) => { const target = await at(path); mkdirSync(join(target, '..'), { recursive: true }); writeFileSync(target, 'another file of the same name'); },
+    large,
+    close: async () => undefined,
   } satisfies SinkHarness;
 });

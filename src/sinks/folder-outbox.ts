@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, link, lstat, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, sep } from 'node:path';
+import type { ConflictPolicy, PutResult, RemoteOutbox } from '../cloud/remote-folder.js';
+import { syncDirectory } from '../fs/atomic-write.js';
+import { copyRange } from '../fs/file-io.js';
+import { sha1Of } from './cloud-outbox-sink.js';
+
+/**
+ * A folder on another machine, mounted here (an SMB or NFS share of a research group's server),
+ * as an outbox drained through a sink ledger like a cloud folder: when the share is away (not
+ * mounted, full, read-only, a stale handle), results wait in the ledger and are retried with
+ * backoff, instead of failing the inputs that made them. A plain `outbox` path stays the direct,
+ * local outbox; this is for a destination that can go away.
+ *
+ * The root must exist and is never created: an unmounted share leaves an empty mount point, and
+ * creating the layout there would write to the local disk under it. (An empty mount point that
+ * is itself a directory still looks like the share; `deid-agent status` shows where files went.)
+ */
+export interface FolderOutboxOptions {
+  readonly onConflict?: ConflictPolicy;
+  /** Writes `size` bytes of `source` into `out` (tests inject faults here; default: copyRange, in the kernel where it can). */
+  readonly copy?: (source: FileHandle, out: FileHandle, size: number) => Promise<void>;
+}
+
+/** Errors that say the destination is away or full for now, not that this file is bad. */
+const TRANSIENT = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'ENOENT', 'EROFS', 'ESTALE', 'ETIMEDOUT', 'EHOSTDOWN', 'EHOSTUNREACH', 'ENOTCONN', 'ECONNRESET', 'EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'EACCES', 'EPERM']);
+/** A link cannot be made here (some SMB mounts): publish by rename after the existence check instead. */
+const NO_LINKS = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EPERM', 'EXDEV', 'EMLINK', 'ENOSYS']);
+
+const codeOf = (e: unknown): string => (e as NodeJS.ErrnoException | undefined)?.code ?? (e as Error | undefined)?.name ?? 'Error';
+
+export function createFolderOutbox(root: string, options: FolderOutboxOptions = {}): RemoteOutbox {
+  const onConflict = options.onConflict ?? 'fail';
+  const copy = options.copy ?? ((source, out, size) => copyRange(source, out, 0, size));
+
+  /** Same content at the target: stored; different: the conflict policy; none: undefined (go on). */
+  const existing = async (target: string, sha1: string): Promise<PutResult | 'replace' | undefined> => {
+    const st = await lstat(target).catch((e: unknown) => { if (codeOf(e) === 'ENOENT') return undefined; throw e; });
+    if (!st) return undefined;
+    // Not a regular file (a folder or a link someone put there): never written through, never replaced.
+    if (!st.isFile()) return { kind: 'failed', reason: 'the target path is taken by something other than a file' };
+    if ((await sha1Of(target)) === sha1) return { kind: 'stored' };
+    return onConflict === 'replace' ? 'replace' : { kind: 'failed', reason: 'a different file is already at the target path (onConflict: fail)' };
+  };
+
+  const put = async (relativePath: string, from: string, sha1: string, signal?: AbortSignal): Promise<PutResult> => {
+    // The sink hands only layout paths built from safe parts; refuse anything else all the same.
+    const parts = relativePath.split('/');
+    if (parts.some((p) => p === '' || p === '.' || p === '..' || p.includes(sep) || p.startsWith('.'))) {
+      return { kind: 'failed', reason: 'unsafe target path' };
+    }
+    const rootStat = await stat(root).catch((e: unknown) => e as NodeJS.ErrnoException);
+    if (rootStat instanceof Error || !rootStat.isDirectory()) {
+      return { kind: 'retry', reason: `the outbox folder is not there (${rootStat instanceof Error ? codeOf(rootStat) : 'not a folder'}): is the share mounted?` };
+    }
+    const target = join(root, ...parts);
+    const dir = dirname(target);
+    const before = await existing(target, sha1);
+    if (before && before !== 'replace') return before;
+    if (signal?.aborted) return { kind: 'retry', reason: 'stopped' };
+    await mkdir(dir, { recursive: true });
+    const tmp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+    const source = await open(from, 'r');
+    try {
+      const out = await open(tmp, 'wx', 0o644);
+      try {
+        await copy(source, out, (await source.stat()).size);
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+      if (before === 'replace') {
+        await rename(tmp, target);
+      } else {
+        // link, not rename: a file that appeared since the check is never replaced.
+        try {
+          await link(tmp, target);
+        } catch (e) {
+          if (codeOf(e) === 'EEXIST') {
+            const now = await existing(target, sha1);
+            return now === 'replace' ? await put(relativePath, from, sha1, signal) : (now ?? { kind: 'retry', reason: 'the target path changed during the write' });
+          }
+          if (!NO_LINKS.has(codeOf(e))) throw e;
+          await rename(tmp, target);
+        }
+      }
+    } finally {
+      await source.close();
+      await rm(tmp, { force: true });
+    }
+    await syncDirectory(dir);
+    return { kind: 'stored' };
+  };
+
+  return {
+    label: `folder ${root}`,
+    async put(relativePath, from, sha1, signal) {
+      try {
+        return await put(relativePath, from, sha1, signal);
+      } catch (e) {
+        const code = codeOf(e);
+        // Codes only: an error's message would carry the path, and the path carries the pseudonym and UIDs at most, but stay consistent with every other sink.
+        return TRANSIENT.has(code) ? { kind: 'retry', reason: `the outbox folder refused the write (${code})` } : { kind: 'failed', reason: `cannot write to the outbox folder (${code})` };
+      }
+    },
+  };
+}
