@@ -8,6 +8,7 @@ import { createGraphOutbox } from './graph/graph-outbox.js';
 import { type GraphSession, createGraphSession } from './graph/graph-session.js';
 import type { RemoteInbox, RemoteOutbox } from './remote-folder.js';
 import { createFolderOutbox } from '../sinks/folder-outbox.js';
+import { createFolderInbox } from '../sources/folder-inbox.js';
 
 export interface CloudFolders {
   readonly inbox?: RemoteInbox;
@@ -33,7 +34,9 @@ export class CloudConnections {
     const inbox = p.remoteInbox;
     const outbox = p.remoteOutbox;
     return {
-      ...(inbox ? { inbox: 'box' in inbox
+      ...(inbox ? { inbox: 'folder' in inbox
+        ? createFolderInbox(inbox.folder.path, { ack: inbox.folder.ack, stabilityMs: inbox.folder.stabilityMs })
+        : 'box' in inbox
         ? createBoxInbox(this.boxSession(), { folderId: inbox.box.folderId, ack: inbox.box.ack })
         : createGraphInbox(this.graphSession(), { driveId: inbox.graph.driveId, ack: inbox.graph.ack, ...place(inbox.graph) }) } : {}),
       ...(outbox ? { outbox: 'folder' in outbox

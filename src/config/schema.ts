@@ -75,12 +75,19 @@ const boxFolder = z.object({ folderId: z.string().regex(/^\d+$/, 'a Box folder i
 const graphFolder = z.object({ driveId: z.string().min(1), path: z.string().startsWith('/').optional(), itemId: z.string().min(1).optional() });
 const onePlace = (g: { path?: string | undefined; itemId?: string | undefined }): boolean => !g.path !== !g.itemId;
 const onePlaceMessage = 'give exactly one of path and itemId';
+const sharePath = z.string().startsWith('/', 'an absolute path: the mount point of the share, or a folder below it');
 
 /** A cloud inbox: files are claimed (moved into a processing folder of the agent's), downloaded, and acked once settled. */
 export const remoteInboxSchema = z.union([
   z.object({ box: boxFolder.extend({ ack: ackSchema, transfers: transfersSchema, pollIntervalMs: z.number().int().min(100).default(60_000), changeIntervalMs: z.number().int().min(100).default(5_000) }).strict() }).strict(),
   z.object({ graph: graphFolder.extend({ ack: ackSchema, transfers: transfersSchema, pollIntervalMs: z.number().int().min(100).default(60_000), changeIntervalMs: z.number().int().min(100).default(5_000) }).strict().refine(onePlace, onePlaceMessage) }).strict(),
+  // A mounted share (another file system than the work area): claimed, copied and acked like a cloud folder.
+  z.object({ folder: z.object({ path: sharePath, ack: ackSchema, transfers: transfersSchema, pollIntervalMs: z.number().int().min(100).default(60_000), changeIntervalMs: z.number().int().min(100).default(5_000),
+    stabilityMs: z.number().int().min(0).default(10_000) }).strict() }).strict(),
 ]);
+/** The settings every claimed inbox has, whatever its kind. */
+export const inboxSettings = (r: RemoteInboxConfig): { readonly transfers: number; readonly pollIntervalMs: number; readonly changeIntervalMs: number } =>
+  ('box' in r ? r.box : 'graph' in r ? r.graph : r.folder);
 /**
  * An outbox drained from a local spool through its own ledger: a cloud folder, or a mounted share
  * (`folder`: a destination that can go away, retried with backoff while it is).
@@ -88,7 +95,7 @@ export const remoteInboxSchema = z.union([
 export const remoteOutboxSchema = z.union([
   z.object({ box: boxFolder.extend({ onConflict: conflictSchema, transfers: transfersSchema }).strict() }).strict(),
   z.object({ graph: graphFolder.extend({ onConflict: conflictSchema, transfers: transfersSchema }).strict().refine(onePlace, onePlaceMessage) }).strict(),
-  z.object({ folder: z.object({ path: z.string().startsWith('/', 'an absolute path: the mount point of the share, or a folder below it'), onConflict: conflictSchema, transfers: transfersSchema }).strict() }).strict(),
+  z.object({ folder: z.object({ path: sharePath, onConflict: conflictSchema, transfers: transfersSchema }).strict() }).strict(),
 ]);
 
 /** The settings of a spooled outbox, whatever its kind. */
@@ -302,17 +309,25 @@ function checkInputFolders(c: ConfigInput, ctx: z.RefinementCtx): void {
     if (p.retrieve) folders.push({ path: resolve(p.retrieve.requests), key: ['projects', i, 'retrieve', 'requests'] });
   }
   const inside = (a: string, b: string): boolean => a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
-  // A share outbox receives what leaves: no project's inputs, work, spool or originals (quarantine, failed: PHI) may be in it or around it.
+  // A share is a folder of its own. An outbox share receives what leaves: no inputs, work, spool
+  // or originals (quarantine, failed: PHI) may be in it or around it; an inbox share is listed
+  // whole: a quarantine or outbox in it would be taken in again. Nor may two shares overlap.
+  const shares: Array<{ path: string; key: (string | number)[] }> = [];
   for (const [i, p] of c.projects.entries()) {
-    if (typeof p.outbox === 'string' || !('folder' in p.outbox)) continue;
-    const share = resolve(p.outbox.folder.path);
+    for (const side of ['inbox', 'outbox'] as const) {
+      const f = p[side];
+      if (typeof f !== 'string' && 'folder' in f) shares.push({ path: resolve(f.folder.path), key: ['projects', i, side, 'folder', 'path'] });
+    }
+  }
+  for (const [x, share] of shares.entries()) {
+    const others: Array<{ path: string; name: string }> = shares.slice(0, x).map((s) => ({ path: s.path, name: s.key.slice(0, 3).join('.') }));
     for (const [j, q] of c.projects.entries()) {
       const local = localFolders(q);
-      const theirs: Array<[string, string]> = [['inbox', local.inbox], ['work', local.work], ['quarantine', resolve(q.quarantine)], ['failed', resolve(q.failed)]];
-      if (typeof q.outbox !== 'string') theirs.push(['outbox', local.outbox]);
-      for (const [key, path] of theirs) {
-        if (inside(share, path) || inside(path, share)) ctx.addIssue({ code: 'custom', path: ['projects', i, 'outbox', 'folder', 'path'], message: `${inside(share, path) ? 'is in' : 'contains'} projects.${j}.${key === 'outbox' ? 'outbox (its spool)' : key}: the share must be a folder of its own` });
-      }
+      others.push({ path: local.work, name: `projects.${j}.work` }, { path: resolve(q.quarantine), name: `projects.${j}.quarantine` }, { path: resolve(q.failed), name: `projects.${j}.failed` },
+        { path: local.inbox, name: `projects.${j}.inbox${typeof q.inbox === 'string' ? '' : ' (its local inbox)'}` }, { path: local.outbox, name: `projects.${j}.outbox${typeof q.outbox === 'string' ? '' : ' (its spool)'}` });
+    }
+    for (const o of others) {
+      if (inside(share.path, o.path) || inside(o.path, share.path)) ctx.addIssue({ code: 'custom', path: share.key, message: `${share.path === o.path ? 'is' : inside(share.path, o.path) ? 'is in' : 'contains'} ${o.name}: the share must be a folder of its own` });
     }
   }
   for (const [x, a] of folders.entries()) {

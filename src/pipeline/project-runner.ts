@@ -1,7 +1,7 @@
 import { lstat, mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { UsageError } from '../config/usage-error.js';
-import { type ResolvedProjectConfig, outboxSettings } from '../config/schema.js';
+import { type ResolvedProjectConfig, inboxSettings, outboxSettings } from '../config/schema.js';
 import { type InputId, ephemeralInputId } from '../log/log-key.js';
 import type { Logger } from '../log/logger.js';
 import { InboxWatcher } from '../sources/inbox-watcher.js';
@@ -121,7 +121,7 @@ export class ProjectRunner {
     this.processor = this.workers ? this.workers.register(processing, calls) : inThisThread(processing, calls);
     if (p.remoteInbox) {
       if (!this.remote.inbox) throw new UsageError(`project ${p.name}: its cloud inbox was not set up`);
-      const o = 'box' in p.remoteInbox ? p.remoteInbox.box : p.remoteInbox.graph;
+      const o = inboxSettings(p.remoteInbox);
       this.cloud = new CloudInbox(this.remote.inbox, this.workArea, cloudStateDir(p.work), (claimed) => this.pool.push({ claimed }), this.log, p.name,
         { pollIntervalMs: o.pollIntervalMs, transfers: o.transfers, changeIntervalMs: o.changeIntervalMs });
       // Before the work area's recovery, which releases completed archive expansions (see start).

@@ -1,4 +1,12 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
+import { type FileHandle, readdir } from 'node:fs/promises';
 import { Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { copyRange } from '../../src/fs/file-io.js';
+import { createFolderInbox } from '../../src/sources/folder-inbox.js';
+import { filesUnder } from '../helpers/agent-process.js';
 import { createBoxInbox } from '../../src/cloud/box/box-inbox.js';
 import { createBoxSession } from '../../src/cloud/box/box-session.js';
 import { FakeBox, type Fault as BoxFault } from '../helpers/fake-box.js';
@@ -55,5 +63,34 @@ sourceContract('Box (Box fake, real box-node-sdk)', async () => {
       fake.failNext(on === 'list' ? 'GET /folders/:id/items' : 'GET /d/:id', f, times);
     },
     close: async () => { await fake.stop(); agent.destroy(); },
+  };
+});
+
+sourceContract('mounted folder (a real directory; share faults injected in reads and copies)', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'deid-source-folder-'));
+  const faults = { list: [] as string[], download: [] as string[] };
+  const fail = (code: string): Error => Object.assign(new Error(`${code}: injected`), { code });
+  return {
+    inbox: () => createFolderInbox(root, {
+      ack: 'delete', stabilityMs: 0,
+      readdir: async (dir: string): Promise<Dirent[]> => {
+        const code = faults.list.shift();
+        if (code) throw fail(code);
+        return readdir(dir, { withFileTypes: true });
+      },
+      // Half the file, then the share goes: the copy must not count.
+      copy: async (source: FileHandle, out: FileHandle, size: number): Promise<void> => {
+        const code = faults.download.shift();
+        if (!code) return copyRange(source, out, 0, size);
+        await copyRange(source, out, 0, Math.floor(size / 2));
+        throw fail(code);
+      },
+    }),
+    add: async (path, content) => { const to = join(root, ...path.split('/')); mkdirSync(dirname(to), { recursive: true }); writeFileSync(to, content); },
+    // Files in the share and its processing folder (filesUnder leaves out only .deid-* folders' contents; count the processing folder's too).
+    remaining: async () => filesUnder(root).length + filesUnder(join(root, '.deid-processing')).length,
+    faults: ['unavailable', 'drop'],
+    inject: (fault: SourceFault, on, times) => { for (let i = 0; i < times; i++) faults[on].push(fault === 'unavailable' ? 'EIO' : 'ESTALE'); },
+    close: async () => undefined,
   };
 });
