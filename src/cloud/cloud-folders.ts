@@ -1,4 +1,5 @@
 import type { Agent } from 'node:http';
+import type { Logger } from 'pino';
 import type { ResolvedConfig, ResolvedProjectConfig } from '../config/schema.js';
 import { createBoxInbox } from './box/box-inbox.js';
 import { createBoxOutbox } from './box/box-outbox.js';
@@ -18,6 +19,18 @@ export interface CloudFolders {
 /** What the agent connects with; tests give a plain HTTP agent (Box's default honours HTTP(S)_PROXY). */
 export interface CloudConnectOptions {
   readonly httpAgent?: Agent;
+  /** Where a share inbox reports folders it cannot read (codes only). */
+  readonly log?: Pick<Logger, 'warn'>;
+}
+
+/** A share folder that cannot be read is reported once per code every 10 minutes, not every listing. */
+function unreadableReporter(log: Pick<Logger, 'warn'> | undefined, source: string): (code: string) => void {
+  const last = new Map<string, number>();
+  return (code) => {
+    if (Date.now() - (last.get(code) ?? -Infinity) < 600_000) return;
+    last.set(code, Date.now());
+    log?.warn({ source, code }, code === 'hard link' ? 'a hard-linked file in the share inbox is not taken' : 'a folder in the share inbox cannot be read; its files wait');
+  };
 }
 
 /**
@@ -35,7 +48,7 @@ export class CloudConnections {
     const outbox = p.remoteOutbox;
     return {
       ...(inbox ? { inbox: 'folder' in inbox
-        ? createFolderInbox(inbox.folder.path, { ack: inbox.folder.ack, stabilityMs: inbox.folder.stabilityMs })
+        ? createFolderInbox(inbox.folder.path, { ack: inbox.folder.ack, stabilityMs: inbox.folder.stabilityMs, onUnreadable: unreadableReporter(this.options.log, `folder ${inbox.folder.path}`) })
         : 'box' in inbox
         ? createBoxInbox(this.boxSession(), { folderId: inbox.box.folderId, ack: inbox.box.ack })
         : createGraphInbox(this.graphSession(), { driveId: inbox.graph.driveId, ack: inbox.graph.ack, ...place(inbox.graph) }) } : {}),

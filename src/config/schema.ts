@@ -109,7 +109,7 @@ const prefix = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$/, 'letters, di
 export const projectConfigSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . and - only'),
   prefix,
-  /** A local folder, or a cloud folder: { box: { folderId } } or { graph: { driveId, path | itemId } }; outbox also { folder: { path } } (a mounted share). */
+  /** A local folder; a cloud folder, { box: { folderId } } or { graph: { driveId, path | itemId } }; or a mounted share, { folder: { path } }. */
   inbox: z.union([z.string().min(1), remoteInboxSchema]),
   outbox: z.union([z.string().min(1), remoteOutboxSchema]),
   quarantine: z.string().min(1),
@@ -326,6 +326,8 @@ function checkInputFolders(c: ConfigInput, ctx: z.RefinementCtx): void {
       others.push({ path: local.work, name: `projects.${j}.work` }, { path: resolve(q.quarantine), name: `projects.${j}.quarantine` }, { path: resolve(q.failed), name: `projects.${j}.failed` },
         { path: local.inbox, name: `projects.${j}.inbox${typeof q.inbox === 'string' ? '' : ' (its local inbox)'}` }, { path: local.outbox, name: `projects.${j}.outbox${typeof q.outbox === 'string' ? '' : ' (its spool)'}` });
     }
+    // The store (the crosswalk: PHI) in an inbox share would be claimed; in an outbox share, delivered.
+    if (inside(resolve(c.store), share.path)) ctx.addIssue({ code: 'custom', path: share.key, message: 'contains the store: the share must be a folder of its own' });
     for (const o of others) {
       if (inside(share.path, o.path) || inside(o.path, share.path)) ctx.addIssue({ code: 'custom', path: share.key, message: `${share.path === o.path ? 'is' : inside(share.path, o.path) ? 'is in' : 'contains'} ${o.name}: the share must be a folder of its own` });
     }

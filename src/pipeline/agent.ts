@@ -51,7 +51,7 @@ export async function startAgent(config: ResolvedConfig, log: Logger, cloudOptio
   // Without the addon everything still works, at about a third of the speed for large files.
   if (!kernelCopyAvailable) log.warn('kernel copy unavailable (native addon not built: npm run build:native); pixel data is copied in user space');
   const runners = new Map<string, ProjectRunner>();
-  const cloud = new CloudConnections(config, cloudOptions);
+  const cloud = new CloudConnections(config, { log, ...cloudOptions });
   let listener: { close(): Promise<void> } | undefined;
   const retrievals = new Map<string, PacsRetrieval>();
   /** What a project's retrieval receives: only instances of the studies it is asking for. */

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, link, lstat, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, link, lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import type { ConflictPolicy, PutResult, RemoteOutbox } from '../cloud/remote-folder.js';
 import { syncDirectory } from '../fs/atomic-write.js';
+import { resolvesBeneath, shareAbsence } from '../fs/share-folder.js';
 import { copyRange } from '../fs/file-io.js';
 import { sha1Of } from './cloud-outbox-sink.js';
 
@@ -13,9 +14,11 @@ import { sha1Of } from './cloud-outbox-sink.js';
  * backoff, instead of failing the inputs that made them. A plain `outbox` path stays the direct,
  * local outbox; this is for a destination that can go away.
  *
- * The root must exist and is never created: an unmounted share leaves an empty mount point, and
- * creating the layout there would write to the local disk under it. (An empty mount point that
- * is itself a directory still looks like the share; `deid-agent status` shows where files went.)
+ * The root must hold the share marker (src/fs/share-folder.ts) and is never created: an
+ * unmounted share leaves an empty mount point, and writing the layout there would put results on
+ * the local disk under it, counted as delivered. Folders on the way to a target are made one by
+ * one and must be plain folders: a link put on the share by someone who can write to it is never
+ * written through.
  */
 export interface FolderOutboxOptions {
   readonly onConflict?: ConflictPolicy;
@@ -28,6 +31,7 @@ const TRANSIENT = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'ENOENT', 'EROFS', 'ESTALE
 /** A link cannot be made here (some SMB mounts): publish by rename after the existence check instead. */
 const NO_LINKS = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EPERM', 'EXDEV', 'EMLINK', 'ENOSYS']);
 
+const LINKED = 'a folder on the target path is a link or not a folder';
 const codeOf = (e: unknown): string => (e as NodeJS.ErrnoException | undefined)?.code ?? (e as Error | undefined)?.name ?? 'Error';
 
 export function createFolderOutbox(root: string, options: FolderOutboxOptions = {}): RemoteOutbox {
@@ -50,16 +54,21 @@ export function createFolderOutbox(root: string, options: FolderOutboxOptions = 
     if (parts.some((p) => p === '' || p === '.' || p === '..' || p.includes(sep) || p.startsWith('.'))) {
       return { kind: 'failed', reason: 'unsafe target path' };
     }
-    const rootStat = await stat(root).catch((e: unknown) => e as NodeJS.ErrnoException);
-    if (rootStat instanceof Error || !rootStat.isDirectory()) {
-      return { kind: 'retry', reason: `the outbox folder is not there (${rootStat instanceof Error ? codeOf(rootStat) : 'not a folder'}): is the share mounted?` };
+    const absent = await shareAbsence(root);
+    if (absent) return { kind: 'retry', reason: absent };
+    // The folders on the way, one by one: each made if missing, and each a plain folder.
+    const folders = parts.slice(0, -1);
+    for (let i = 1; i <= folders.length; i++) {
+      const at = join(root, ...folders.slice(0, i));
+      await mkdir(at).catch((e: unknown) => { if (codeOf(e) !== 'EEXIST') throw e; });
+      if (!(await lstat(at)).isDirectory()) return { kind: 'failed', reason: LINKED };
     }
+    if (!(await resolvesBeneath(root, folders))) return { kind: 'failed', reason: LINKED };
     const target = join(root, ...parts);
     const dir = dirname(target);
     const before = await existing(target, sha1);
     if (before && before !== 'replace') return before;
     if (signal?.aborted) return { kind: 'retry', reason: 'stopped' };
-    await mkdir(dir, { recursive: true });
     const tmp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
     const source = await open(from, 'r');
     try {
@@ -70,6 +79,8 @@ export function createFolderOutbox(root: string, options: FolderOutboxOptions = 
       } finally {
         await out.close();
       }
+      // Again right before publishing: a folder swapped for a link meanwhile is not written through.
+      if (!(await resolvesBeneath(root, folders))) return { kind: 'failed', reason: LINKED };
       if (before === 'replace') {
         await rename(tmp, target);
       } else {

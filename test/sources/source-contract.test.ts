@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { copyRange } from '../../src/fs/file-io.js';
 import { createFolderInbox } from '../../src/sources/folder-inbox.js';
+import { SHARE_MARKER } from '../../src/fs/share-folder.js';
 import { filesUnder } from '../helpers/agent-process.js';
 import { createBoxInbox } from '../../src/cloud/box/box-inbox.js';
 import { createBoxSession } from '../../src/cloud/box/box-session.js';
@@ -68,6 +69,7 @@ sourceContract('Box (Box fake, real box-node-sdk)', async () => {
 
 sourceContract('mounted folder (a real directory; share faults injected in reads and copies)', async () => {
   const root = mkdtempSync(join(tmpdir(), 'deid-source-folder-'));
+  writeFileSync(join(root, SHARE_MARKER), '');
   const faults = { list: [] as string[], download: [] as string[] };
   const fail = (code: string): Error => Object.assign(new Error(`${code}: injected`), { code });
   return {
@@ -88,7 +90,7 @@ sourceContract('mounted folder (a real directory; share faults injected in reads
     }),
     add: async (path, content) => { const to = join(root, ...path.split('/')); mkdirSync(dirname(to), { recursive: true }); writeFileSync(to, content); },
     // Files in the share and its processing folder (filesUnder leaves out only .deid-* folders' contents; count the processing folder's too).
-    remaining: async () => filesUnder(root).length + filesUnder(join(root, '.deid-processing')).length,
+    remaining: async () => filesUnder(root).length - 1 + filesUnder(join(root, '.deid-processing')).length, // less the marker
     faults: ['unavailable', 'drop'],
     inject: (fault: SourceFault, on, times) => { for (let i = 0; i < times; i++) faults[on].push(fault === 'unavailable' ? 'EIO' : 'ESTALE'); },
     close: async () => undefined,
