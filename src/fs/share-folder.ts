@@ -1,5 +1,6 @@
 import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import { errorCode } from '../pipeline/transient.js';
 
 /**
  * Checks for a mounted share used as an inbox or outbox (src/sources/folder-inbox.ts,
@@ -15,14 +16,20 @@ import { join, sep } from 'node:path';
  */
 export const SHARE_MARKER = '.deid-share';
 
-const codeOf = (e: unknown): string => (e as NodeJS.ErrnoException | undefined)?.code ?? 'Error';
+/**
+ * Codes that say the share is away, full, read-only or busy for now, not that the file is bad:
+ * the same call may succeed later (the inbox retries the round; the outbox answers retry).
+ * EACCES and EPERM too: permissions on a share are fixed by its owner, not by giving up.
+ */
+export const SHARE_TRANSIENT = new Set(['ENOENT', 'ENOTDIR', 'EIO', 'ESTALE', 'ETIMEDOUT', 'EHOSTDOWN', 'EHOSTUNREACH', 'ENOTCONN', 'ECONNRESET',
+  'EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM']);
 
 /** Undefined when `root` is a folder holding the marker; else why not (the share is away, perhaps). */
 export async function shareAbsence(root: string): Promise<string | undefined> {
-  const folder = await lstat(root).catch((e: unknown) => codeOf(e));
+  const folder = await lstat(root).catch((e: unknown) => errorCode(e));
   if (typeof folder === 'string') return `the share folder is not there (${folder}): is it mounted?`;
   if (!folder.isDirectory()) return 'the share path is not a folder';
-  const marker = await lstat(join(root, SHARE_MARKER)).catch((e: unknown) => codeOf(e));
+  const marker = await lstat(join(root, SHARE_MARKER)).catch((e: unknown) => errorCode(e));
   if (typeof marker === 'string') return `the share has no ${SHARE_MARKER} marker (${marker}): is it mounted?`;
   return undefined;
 }
@@ -32,7 +39,7 @@ export async function shareAbsence(root: string): Promise<string | undefined> {
  * folder: a symbolic link put in its place would take claims, or originals, elsewhere.
  */
 export async function ownShareFolder(path: string): Promise<string | undefined> {
-  await mkdir(path).catch((e: unknown) => { if (codeOf(e) !== 'EEXIST') throw e; });
+  await mkdir(path).catch((e: unknown) => { if (errorCode(e) !== 'EEXIST') throw e; });
   const st = await lstat(path);
   return st.isDirectory() ? undefined : 'a folder of the agent\'s own on the share is not a plain folder (a link?)';
 }

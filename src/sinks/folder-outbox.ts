@@ -3,7 +3,8 @@ import { type FileHandle, link, lstat, mkdir, open, rename, rm } from 'node:fs/p
 import { basename, dirname, join, sep } from 'node:path';
 import type { ConflictPolicy, PutResult, RemoteOutbox } from '../cloud/remote-folder.js';
 import { syncDirectory } from '../fs/atomic-write.js';
-import { resolvesBeneath, shareAbsence } from '../fs/share-folder.js';
+import { SHARE_TRANSIENT as TRANSIENT, resolvesBeneath, shareAbsence } from '../fs/share-folder.js';
+import { errorCode } from '../pipeline/transient.js';
 import { copyRange } from '../fs/file-io.js';
 import { sha1Of } from './cloud-outbox-sink.js';
 
@@ -26,13 +27,10 @@ export interface FolderOutboxOptions {
   readonly copy?: (source: FileHandle, out: FileHandle, size: number) => Promise<void>;
 }
 
-/** Errors that say the destination is away or full for now, not that this file is bad. */
-const TRANSIENT = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'ENOENT', 'EROFS', 'ESTALE', 'ETIMEDOUT', 'EHOSTDOWN', 'EHOSTUNREACH', 'ENOTCONN', 'ECONNRESET', 'EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'EACCES', 'EPERM']);
 /** A link cannot be made here (some SMB mounts): publish by rename after the existence check instead. */
 const NO_LINKS = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EPERM', 'EXDEV', 'EMLINK', 'ENOSYS']);
 
 const LINKED = 'a folder on the target path is a link or not a folder';
-const codeOf = (e: unknown): string => (e as NodeJS.ErrnoException | undefined)?.code ?? (e as Error | undefined)?.name ?? 'Error';
 
 export function createFolderOutbox(root: string, options: FolderOutboxOptions = {}): RemoteOutbox {
   const onConflict = options.onConflict ?? 'fail';
@@ -40,7 +38,7 @@ export function createFolderOutbox(root: string, options: FolderOutboxOptions = 
 
   /** Same content at the target: stored; different: the conflict policy; none: undefined (go on). */
   const existing = async (target: string, sha1: string): Promise<PutResult | 'replace' | undefined> => {
-    const st = await lstat(target).catch((e: unknown) => { if (codeOf(e) === 'ENOENT') return undefined; throw e; });
+    const st = await lstat(target).catch((e: unknown) => { if (errorCode(e) === 'ENOENT') return undefined; throw e; });
     if (!st) return undefined;
     // Not a regular file (a folder or a link someone put there): never written through, never replaced.
     if (!st.isFile()) return { kind: 'failed', reason: 'the target path is taken by something other than a file' };
@@ -60,7 +58,7 @@ export function createFolderOutbox(root: string, options: FolderOutboxOptions = 
     const folders = parts.slice(0, -1);
     for (let i = 1; i <= folders.length; i++) {
       const at = join(root, ...folders.slice(0, i));
-      await mkdir(at).catch((e: unknown) => { if (codeOf(e) !== 'EEXIST') throw e; });
+      await mkdir(at).catch((e: unknown) => { if (errorCode(e) !== 'EEXIST') throw e; });
       if (!(await lstat(at)).isDirectory()) return { kind: 'failed', reason: LINKED };
     }
     if (!(await resolvesBeneath(root, folders))) return { kind: 'failed', reason: LINKED };
@@ -88,11 +86,11 @@ export function createFolderOutbox(root: string, options: FolderOutboxOptions = 
         try {
           await link(tmp, target);
         } catch (e) {
-          if (codeOf(e) === 'EEXIST') {
+          if (errorCode(e) === 'EEXIST') {
             const now = await existing(target, sha1);
             return now === 'replace' ? await put(relativePath, from, sha1, signal) : (now ?? { kind: 'retry', reason: 'the target path changed during the write' });
           }
-          if (!NO_LINKS.has(codeOf(e))) throw e;
+          if (!NO_LINKS.has(errorCode(e))) throw e;
           await rename(tmp, target);
         }
       }
@@ -110,7 +108,7 @@ export function createFolderOutbox(root: string, options: FolderOutboxOptions = 
       try {
         return await put(relativePath, from, sha1, signal);
       } catch (e) {
-        const code = codeOf(e);
+        const code = errorCode(e);
         // Codes only: an error's message would carry the path, and the path carries the pseudonym and UIDs at most, but stay consistent with every other sink.
         return TRANSIENT.has(code) ? { kind: 'retry', reason: `the outbox folder refused the write (${code})` } : { kind: 'failed', reason: `cannot write to the outbox folder (${code})` };
       }

@@ -6,7 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { claimName } from '../cloud/claim-name.js';
 import { type RemoteChanges, RemoteError, type RemoteFile, type RemoteInbox } from '../cloud/remote-folder.js';
 import { copyRange } from '../fs/file-io.js';
-import { ownShareFolder, resolvesBeneath, shareAbsence } from '../fs/share-folder.js';
+import { SHARE_TRANSIENT as TRANSIENT, ownShareFolder, resolvesBeneath, shareAbsence } from '../fs/share-folder.js';
+import { errorCode } from '../pipeline/transient.js';
 import { isIgnoredName } from './ignored-names.js';
 
 /**
@@ -43,11 +44,8 @@ export interface FolderInboxOptions {
 export const PROCESSING_FOLDER = '.deid-processing';
 export const ARCHIVE_FOLDER = '.deid-archive';
 
-const codeOf = (e: unknown): string => (e as NodeJS.ErrnoException | undefined)?.code ?? (e as Error | undefined)?.name ?? 'Error';
-/** The share is away, busy or full for now: the same call may succeed later. */
-const TRANSIENT = new Set(['ENOENT', 'EIO', 'ESTALE', 'ETIMEDOUT', 'EHOSTDOWN', 'EHOSTUNREACH', 'ENOTCONN', 'ECONNRESET', 'EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ENOSPC', 'EACCES', 'EPERM', 'ENOTDIR']);
 /** An error naming only the operation and the code: never a path, which may hold a patient's name. */
-const remoteError = (what: string, e: unknown): RemoteError => new RemoteError(`share ${what} failed (${codeOf(e)})`, TRANSIENT.has(codeOf(e)));
+const remoteError = (what: string, e: unknown): RemoteError => new RemoteError(`share ${what} failed (${errorCode(e)})`, TRANSIENT.has(errorCode(e)));
 /** A subfolder gone or replaced while listed: nothing to report. */
 const VANISHED = new Set(['ENOENT', 'ENOTDIR']);
 
@@ -97,7 +95,7 @@ export function createFolderInbox(root: string, options: FolderInboxOptions): Re
       try {
         return await readFolder(dir);
       } catch (e) {
-        if (attempt >= 3 || !TRANSIENT.has(codeOf(e)) || VANISHED.has(codeOf(e))) throw e;
+        if (attempt >= 3 || !TRANSIENT.has(errorCode(e)) || VANISHED.has(errorCode(e))) throw e;
         await sleep(100 * attempt);
       }
     }
@@ -116,7 +114,7 @@ export function createFolderInbox(root: string, options: FolderInboxOptions): Re
       list = await entries(dir);
     } catch (e) {
       if (rel === '') throw remoteError('listing', e);
-      if (!VANISHED.has(codeOf(e))) options.onUnreadable?.(codeOf(e));
+      if (!VANISHED.has(errorCode(e))) options.onUnreadable?.(errorCode(e));
       return;
     }
     for (const d of list) {
@@ -213,7 +211,7 @@ export function createFolderInbox(root: string, options: FolderInboxOptions): Re
         // The listed id, which the claim's name carries (and the caller's records hold).
         return { ...toRemote(claimName(file.id, file.name), claimed), id: file.id };
       } catch (e) {
-        if (codeOf(e) === 'ENOENT') return undefined;
+        if (errorCode(e) === 'ENOENT') return undefined;
         throw remoteError('claim', e);
       }
     },
@@ -275,7 +273,7 @@ export function createFolderInbox(root: string, options: FolderInboxOptions): Re
         else await rename(from, join(archive, from.slice(processing.length + 1)));
       } catch (e) {
         if (e instanceof RemoteError) throw e;
-        if (codeOf(e) === 'ENOENT') return; // acked already
+        if (errorCode(e) === 'ENOENT') return; // acked already
         throw remoteError('ack', e);
       }
     },

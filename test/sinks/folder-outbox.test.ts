@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFolderOutbox } from '../../src/sinks/folder-outbox.js';
 import { SHARE_MARKER } from '../../src/fs/share-folder.js';
+import { makeShare } from '../helpers/share.js';
 import { sha1Of } from '../../src/sinks/cloud-outbox-sink.js';
 import { configSchema } from '../../src/config/schema.js';
 import { AgentProcess, filesUnder, waitFor, writeProjectConfig } from '../helpers/agent-process.js';
@@ -21,9 +22,7 @@ afterEach(async () => {
 
 const fresh = (): { root: string; share: string; file: string } => {
   const root = mkdtempSync(join(tmpdir(), 'deid-folder-outbox-'));
-  const share = join(root, 'share');
-  mkdirSync(share);
-  writeFileSync(join(share, SHARE_MARKER), '');
+  const share = makeShare(join(root, 'share'));
   const file = join(root, 'x.dcm');
   writeFileSync(file, Buffer.alloc(5000, 7));
   return { root, share, file };
@@ -112,9 +111,7 @@ describe('folder outbox', () => {
 describe('folder outbox in the agent (a real process)', () => {
   it('delivers de-identified outputs to the share; while the share is away they wait in the ledger, and go when it is back', async () => {
     const root = mkdtempSync(join(tmpdir(), 'deid-folder-e2e-'));
-    const share = join(root, 'share');
-    mkdirSync(share);
-    writeFileSync(join(share, SHARE_MARKER), '');
+    const share = makeShare(join(root, 'share'));
     const dirs = writeProjectConfig(root, { outbox: { folder: { path: share } } });
     const agent = new AgentProcess(dirs);
     cleanup.push(() => agent.stop('SIGKILL'));

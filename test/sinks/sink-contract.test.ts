@@ -10,7 +10,7 @@ import { createGraphOutbox } from '../../src/cloud/graph/graph-outbox.js';
 import { createGraphSession } from '../../src/cloud/graph/graph-session.js';
 import { createCStoreSink } from '../../src/sinks/cstore-sink.js';
 import { createFolderOutbox } from '../../src/sinks/folder-outbox.js';
-import { SHARE_MARKER } from '../../src/fs/share-folder.js';
+import { makeShare } from '../helpers/share.js';
 import { copyRange } from '../../src/fs/file-io.js';
 import { filesUnder } from '../helpers/agent-process.js';
 import { createRemoteOutboxSink, outboxPathOf } from '../../src/sinks/cloud-outbox-sink.js';
@@ -108,8 +108,7 @@ sinkContract('Box (Box fake, real box-node-sdk)', async () => {
 });
 
 sinkContract('mounted folder (a real directory; disk faults injected in the copy)', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'deid-sink-folder-'));
-  writeFileSync(join(root, SHARE_MARKER), '');
+  const root = makeShare(mkdtempSync(join(tmpdir(), 'deid-sink-folder-')));
   const large = 9 * 1024 * 1024; // over two kernel-copy chunks
   // Faults a share meets: full (ENOSPC) or gone mid-write (EIO), each after half the file is written.
   const queued: string[] = [];

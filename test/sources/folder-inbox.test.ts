@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RemoteError, type RemoteFile, type RemoteInbox } from '../../src/cloud/remote-folder.js';
 import { copyRange } from '../../src/fs/file-io.js';
 import { createFolderInbox } from '../../src/sources/folder-inbox.js';
-import { SHARE_MARKER } from '../../src/fs/share-folder.js';
+import { makeShare } from '../helpers/share.js';
 import { configSchema } from '../../src/config/schema.js';
 import { AgentProcess, filesUnder, waitFor, writeProjectConfig } from '../helpers/agent-process.js';
 import { SAMPLES } from '../helpers/corpus.js';
@@ -30,11 +30,7 @@ const all = async (it: AsyncIterable<RemoteFile>): Promise<RemoteFile[]> => {
 };
 const PHI = 'DOE^JANE_MRN12345';
 /** A share: a folder with the share marker. */
-const share = (): string => {
-  const root = mkdtempSync(join(tmpdir(), 'deid-folder-inbox-'));
-  writeFileSync(join(root, SHARE_MARKER), '');
-  return root;
-};
+const share = (): string => makeShare(mkdtempSync(join(tmpdir(), 'deid-folder-inbox-')));
 
 describe('folder inbox', () => {
   it('lists a file only once it has stayed the same for stabilityMs', async () => {
@@ -211,9 +207,7 @@ describe('folder inbox', () => {
 describe('folder inbox in the agent (a real process)', () => {
   it('takes a study folder from the share, settles each input once, and empties the share only after', async () => {
     const root = mkdtempSync(join(tmpdir(), 'deid-folder-inbox-e2e-'));
-    const mount = join(root, 'share');
-    mkdirSync(mount);
-    writeFileSync(join(mount, SHARE_MARKER), '');
+    const mount = makeShare(join(root, 'share'));
     const dirs = writeProjectConfig(root, { inbox: { folder: { path: mount, stabilityMs: 300, changeIntervalMs: 200, pollIntervalMs: 1000 } } });
     const agent = new AgentProcess(dirs);
     cleanup.push(() => agent.stop('SIGKILL'));

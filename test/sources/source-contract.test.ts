@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { copyRange } from '../../src/fs/file-io.js';
 import { createFolderInbox } from '../../src/sources/folder-inbox.js';
-import { SHARE_MARKER } from '../../src/fs/share-folder.js';
+import { makeShare } from '../helpers/share.js';
 import { filesUnder } from '../helpers/agent-process.js';
 import { createBoxInbox } from '../../src/cloud/box/box-inbox.js';
 import { createBoxSession } from '../../src/cloud/box/box-session.js';
@@ -68,8 +68,7 @@ sourceContract('Box (Box fake, real box-node-sdk)', async () => {
 });
 
 sourceContract('mounted folder (a real directory; share faults injected in reads and copies)', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'deid-source-folder-'));
-  writeFileSync(join(root, SHARE_MARKER), '');
+  const root = makeShare(mkdtempSync(join(tmpdir(), 'deid-source-folder-')));
   const faults = { list: [] as string[], download: [] as string[] };
   const fail = (code: string): Error => Object.assign(new Error(`${code}: injected`), { code });
   return {
