@@ -1,0 +1,96 @@
+import { type DataElement, asciiValue, valueOf } from '../dicom/dataset.js';
+import { tagOf } from '../dicom/tag.js';
+
+/** The Image Pixel module's description of the pixel data (PS3.3 C.7.6.3), as the file states it. */
+export interface ImageGeometry {
+  readonly rows: number;
+  readonly columns: number;
+  readonly samplesPerPixel: number;
+  readonly bitsAllocated: number;
+  readonly bitsStored: number;
+  readonly pixelRepresentation: 0 | 1;
+  /** 0: interleaved (R1G1B1R2…); 1: planar (R…G…B…). Meaningful only with samplesPerPixel > 1. */
+  readonly planarConfiguration: 0 | 1;
+  readonly photometricInterpretation: string;
+  readonly numberOfFrames: number;
+}
+
+export class PixelError extends Error {
+  constructor(readonly code: 'no-pixels' | 'unsupported' | 'malformed' | 'truncated', message: string) {
+    super(`[pixels] ${code}: ${message}`);
+    this.name = 'PixelError';
+  }
+}
+
+const T = {
+  SamplesPerPixel: tagOf(0x0028, 0x0002),
+  PhotometricInterpretation: tagOf(0x0028, 0x0004),
+  PlanarConfiguration: tagOf(0x0028, 0x0006),
+  NumberOfFrames: tagOf(0x0028, 0x0008),
+  Rows: tagOf(0x0028, 0x0010),
+  Columns: tagOf(0x0028, 0x0011),
+  BitsAllocated: tagOf(0x0028, 0x0100),
+  BitsStored: tagOf(0x0028, 0x0101),
+  PixelRepresentation: tagOf(0x0028, 0x0103),
+} as const;
+
+/** The limits of what is decoded: a frame past them is not an image this service meets. */
+const MAX_SIDE = 65_535;
+const MAX_FRAMES = 1_000_000;
+/** 1 GiB: a 16k × 16k RGBA-sized frame; whole-slide images are tiled far below it. */
+const MAX_FRAME_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * Reads the geometry from the dataset (US values in the dataset's byte order). Refuses what
+ * cannot be decoded safely: missing or zero dimensions, unsupported bit depths, a photometric
+ * interpretation that does not fit the samples.
+ */
+export function imageGeometryOf(dataset: readonly DataElement[], littleEndian: boolean): ImageGeometry {
+  const us = (tag: number, name: string, fallback?: number): number => {
+    const v = valueOf(dataset, tag);
+    if (v === undefined || v.length < 2) {
+      if (fallback !== undefined) return fallback;
+      throw new PixelError('no-pixels', `no ${name}`);
+    }
+    return littleEndian ? v.readUInt16LE(0) : v.readUInt16BE(0);
+  };
+  const rows = us(T.Rows, 'Rows');
+  const columns = us(T.Columns, 'Columns');
+  const samplesPerPixel = us(T.SamplesPerPixel, 'Samples per Pixel', 1);
+  const bitsAllocated = us(T.BitsAllocated, 'Bits Allocated');
+  const bitsStored = us(T.BitsStored, 'Bits Stored', bitsAllocated);
+  const pixelRepresentation = us(T.PixelRepresentation, 'Pixel Representation', 0);
+  const planarConfiguration = us(T.PlanarConfiguration, 'Planar Configuration', 0);
+  const photometricInterpretation = asciiValue(dataset, T.PhotometricInterpretation) ?? (samplesPerPixel === 1 ? 'MONOCHROME2' : 'RGB');
+  const framesText = asciiValue(dataset, T.NumberOfFrames);
+  const numberOfFrames = framesText === undefined || framesText === '' ? 1 : Number(framesText);
+
+  if (rows === 0 || columns === 0 || rows > MAX_SIDE || columns > MAX_SIDE) throw new PixelError('unsupported', `an image of ${rows} × ${columns}`);
+  // One decoded frame is held in memory: a header that asks for more is refused before any codec allocates it.
+  if (rows * columns * samplesPerPixel * Math.max(1, bitsAllocated / 8) > MAX_FRAME_BYTES) throw new PixelError('unsupported', `a frame of ${rows} × ${columns} × ${samplesPerPixel} at ${bitsAllocated} bits`);
+  if (!Number.isInteger(numberOfFrames) || numberOfFrames < 1 || numberOfFrames > MAX_FRAMES) throw new PixelError('malformed', 'Number of Frames is not a count');
+  if (![1, 8, 16, 32].includes(bitsAllocated) || (bitsAllocated === 1 && samplesPerPixel !== 1)) throw new PixelError('unsupported', `Bits Allocated ${bitsAllocated}`);
+  if (bitsStored < 1 || bitsStored > bitsAllocated) throw new PixelError('malformed', `Bits Stored ${bitsStored} with Bits Allocated ${bitsAllocated}`);
+  if (samplesPerPixel !== 1 && samplesPerPixel !== 3) throw new PixelError('unsupported', `Samples per Pixel ${samplesPerPixel}`);
+  if (pixelRepresentation > 1 || planarConfiguration > 1) throw new PixelError('malformed', 'Pixel Representation or Planar Configuration out of range');
+  const mono = photometricInterpretation === 'MONOCHROME1' || photometricInterpretation === 'MONOCHROME2' || photometricInterpretation === 'PALETTE COLOR';
+  if (mono !== (samplesPerPixel === 1)) throw new PixelError('malformed', `${photometricInterpretation} with ${samplesPerPixel} samples per pixel`);
+  return {
+    rows, columns, samplesPerPixel, bitsAllocated, bitsStored,
+    pixelRepresentation: pixelRepresentation as 0 | 1, planarConfiguration: planarConfiguration as 0 | 1,
+    photometricInterpretation, numberOfFrames,
+  };
+}
+
+/** Bytes of one native frame as stored (YBR_FULL_422 holds two luma samples per chroma pair); 1-bit frames are bit-packed, see nativeFrameBits. */
+export function nativeFrameBytes(g: ImageGeometry): number {
+  if (g.bitsAllocated === 1) return Math.ceil(nativeFrameBits(g) / 8);
+  const samples = g.photometricInterpretation === 'YBR_FULL_422' ? 2 * Math.ceil(g.columns / 2) * g.rows * 2 : g.rows * g.columns * g.samplesPerPixel;
+  return samples * (g.bitsAllocated / 8);
+}
+
+/** Bits of one 1-bit frame: frames follow each other without padding (PS3.5 8.1.1), so a frame may start mid-byte. */
+export const nativeFrameBits = (g: ImageGeometry): number => g.rows * g.columns;
+
+/** Bytes of one decoded frame: every sample, interleaved (1-bit samples take a byte each). */
+export const decodedFrameBytes = (g: ImageGeometry): number => g.rows * g.columns * g.samplesPerPixel * Math.max(1, g.bitsAllocated / 8);
