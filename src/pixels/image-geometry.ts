@@ -13,6 +13,16 @@ export interface ImageGeometry {
   readonly planarConfiguration: 0 | 1;
   readonly photometricInterpretation: string;
   readonly numberOfFrames: number;
+  /** PALETTE COLOR only: the lookup from stored index to colour (PS3.3 C.7.6.3.1.5). */
+  readonly palette?: Palette;
+}
+
+/** A palette: entries for indexes from `firstIndex`, each channel scaled to 0–255. */
+export interface Palette {
+  readonly firstIndex: number;
+  readonly red: Uint8Array;
+  readonly green: Uint8Array;
+  readonly blue: Uint8Array;
 }
 
 export class PixelError extends Error {
@@ -75,7 +85,9 @@ export function imageGeometryOf(dataset: readonly DataElement[], littleEndian: b
   if (pixelRepresentation > 1 || planarConfiguration > 1) throw new PixelError('malformed', 'Pixel Representation or Planar Configuration out of range');
   const mono = photometricInterpretation === 'MONOCHROME1' || photometricInterpretation === 'MONOCHROME2' || photometricInterpretation === 'PALETTE COLOR';
   if (mono !== (samplesPerPixel === 1)) throw new PixelError('malformed', `${photometricInterpretation} with ${samplesPerPixel} samples per pixel`);
+  const palette = photometricInterpretation === 'PALETTE COLOR' ? paletteOf(dataset, littleEndian) : undefined;
   return {
+    ...(palette ? { palette } : {}),
     rows, columns, samplesPerPixel, bitsAllocated, bitsStored,
     pixelRepresentation: pixelRepresentation as 0 | 1, planarConfiguration: planarConfiguration as 0 | 1,
     photometricInterpretation, numberOfFrames,
@@ -94,3 +106,32 @@ export const nativeFrameBits = (g: ImageGeometry): number => g.rows * g.columns;
 
 /** Bytes of one decoded frame: every sample, interleaved (1-bit samples take a byte each). */
 export const decodedFrameBytes = (g: ImageGeometry): number => g.rows * g.columns * g.samplesPerPixel * Math.max(1, g.bitsAllocated / 8);
+
+/**
+ * Reads the palette's three descriptors and LUT data (PS3.3 C.7.6.3.1.5-6): entries (0 meaning
+ * 65,536), first index mapped, bits per entry (8 or 16; 8-bit entries may still be stored in 16-bit
+ * words). Segmented palettes are not read: such a frame cannot be inspected, and says so.
+ */
+function paletteOf(dataset: readonly DataElement[], littleEndian: boolean): Palette {
+  const channel = (descriptorTag: number, dataTag: number, name: string): { first: number; values: Uint8Array } => {
+    const d = valueOf(dataset, descriptorTag);
+    const data = valueOf(dataset, dataTag);
+    if (!d || d.length < 6 || !data) throw new PixelError('unsupported', `PALETTE COLOR without a ${name} lookup table (segmented palettes are not read)`);
+    const word = (b: Buffer, i: number): number => (littleEndian ? b.readUInt16LE(i * 2) : b.readUInt16BE(i * 2));
+    const entries = word(d, 0) === 0 ? 65_536 : word(d, 0);
+    const first = word(d, 1);
+    const bits = word(d, 2);
+    const values = new Uint8Array(entries);
+    const wide = data.length >= entries * 2;
+    if (!wide && data.length < entries) throw new PixelError('malformed', `a ${name} lookup table shorter than its descriptor`);
+    for (let i = 0; i < entries; i++) {
+      const v = wide ? word(data, i) : (data[i] as number);
+      values[i] = bits > 8 ? v >> 8 : v & 0xff;
+    }
+    return { first, values };
+  };
+  const r = channel(tagOf(0x0028, 0x1101), tagOf(0x0028, 0x1201), 'red');
+  const g = channel(tagOf(0x0028, 0x1102), tagOf(0x0028, 0x1202), 'green');
+  const b = channel(tagOf(0x0028, 0x1103), tagOf(0x0028, 0x1203), 'blue');
+  return { firstIndex: r.first, red: r.values, green: g.values, blue: b.values };
+}

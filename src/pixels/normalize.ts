@@ -26,6 +26,12 @@ export interface NormalizeOptions {
   /** Percentiles of the window (default 0.5 and 99.5). */
   readonly lowPercentile?: number;
   readonly highPercentile?: number;
+  /**
+   * How colour becomes grey: 'max' (default), max(R, G, B), so text of any colour stands out
+   * on a dark ground; 'luma' (BT.601), which keeps white text visible on a saturated colour,
+   * where max(R, G, B) is white too. A detector looks at both when the frame has colour.
+   */
+  readonly colour?: 'max' | 'luma';
 }
 
 /** The frame's values as numbers, Bits Stored and the sign applied (the bits above them ignored). */
@@ -47,18 +53,51 @@ const ybrToRgb = (y: number, cb: number, cr: number): [number, number, number] =
   y + 1.402 * (cr - 128), y - 0.344136 * (cb - 128) - 0.714136 * (cr - 128), y + 1.772 * (cb - 128),
 ];
 
-/** One value per pixel: grey as stored; colour as max(R, G, B), so text of any colour stands out. */
-function onePerPixel(f: DecodedFrame): Float64Array | Uint8Array {
+/** One value per pixel: grey as stored; colour as max(R, G, B) or its luma (see NormalizeOptions.colour). */
+function onePerPixel(f: DecodedFrame, colour: 'max' | 'luma'): Float64Array | Uint8Array {
   const values = storedValues(f);
-  if (f.samplesPerPixel === 1) return values;
   const pixels = f.rows * f.columns;
+  if (f.palette) {
+    // Indexes mean nothing by themselves: text is a colour of the palette, often a grey index.
+    const { firstIndex, red, green, blue } = f.palette;
+    const out = new Float64Array(pixels);
+    const last = red.length - 1;
+    for (let p = 0; p < pixels; p++) {
+      const i = Math.min(last, Math.max(0, (values[p] as number) - firstIndex));
+      const [r, g, b] = [red[i] as number, green[i] as number, blue[i] as number];
+      out[p] = colour === 'max' ? Math.max(r, g, b) : 0.299 * r + 0.587 * g + 0.114 * b;
+    }
+    return out;
+  }
+  if (f.samplesPerPixel === 1) return values;
   const out = new Float64Array(pixels);
-  const ybr = f.photometricInterpretation.startsWith('YBR');
+  const ybr = isYbr(f.photometricInterpretation);
   for (let p = 0; p < pixels; p++) {
     const [a, b, c] = [values[p * 3] as number, values[p * 3 + 1] as number, values[p * 3 + 2] as number];
-    out[p] = ybr ? Math.max(...ybrToRgb(a, b, c)) : Math.max(a, b, c);
+    const [r, g, bl] = ybr ? ybrToRgb(a, b, c) : [a, b, c];
+    out[p] = colour === 'max' ? Math.max(r, g, bl) : 0.299 * r + 0.587 * g + 0.114 * bl;
   }
   return out;
+}
+
+/**
+ * YBR_FULL (and YBR_FULL_422, expanded by the decoder) and YBR_PARTIAL_* are YCbCr samples. Not
+ * YBR_ICT and YBR_RCT: JPEG 2000's colour transforms, which its decoder undoes (the samples are RGB).
+ */
+const isYbr = (pi: string): boolean => pi.startsWith('YBR') && pi !== 'YBR_ICT' && pi !== 'YBR_RCT';
+
+/** Whether a frame has any colour at all (ultrasound is often grey stored as RGB, or a grey palette). */
+export function hasChroma(f: DecodedFrame): boolean {
+  if (f.palette) return f.palette.red.some((r, i) => r !== f.palette?.green[i] || r !== f.palette?.blue[i]);
+  if (f.samplesPerPixel !== 3) return false;
+  const ybr = isYbr(f.photometricInterpretation);
+  const bytes = f.bitsAllocated / 8;
+  const n = f.rows * f.columns;
+  const at = (i: number): number => (bytes === 1 ? (f.data[i] as number) : f.data.readUInt16LE(i * 2));
+  for (let i = 0; i < n * 3; i += 3) {
+    if (ybr ? at(i + 1) !== 128 || at(i + 2) !== 128 : at(i) !== at(i + 1) || at(i + 1) !== at(i + 2)) return true;
+  }
+  return false;
 }
 
 /** The value at each percentile, from a histogram of up to 65,536 bins over the value range. */
@@ -90,7 +129,7 @@ function percentiles(values: Float64Array | Uint8Array, low: number, high: numbe
  * neighbour, whole factors only, so pixel edges stay sharp) and padded with black.
  */
 export function normalizeForDetection(f: DecodedFrame, options: NormalizeOptions = {}): DetectorImage {
-  const values = onePerPixel(f);
+  const values = onePerPixel(f, options.colour ?? 'max');
   const [lo, hi] = percentiles(values, options.lowPercentile ?? 0.5, options.highPercentile ?? 99.5);
   const invert = f.photometricInterpretation === 'MONOCHROME1';
   const span = hi - lo;
