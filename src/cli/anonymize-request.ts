@@ -3,6 +3,7 @@ import type { AnonymizeRequest } from './anonymize.js';
 import { parseOptionNames } from '../config/option-names.js';
 import { UsageError } from '../config/usage-error.js';
 import { DEFAULT_BURNED_IN_RULES } from '../detect/burned-in-rules.js';
+import { DEFAULT_PIXEL_POLICY } from '../detect/pixel-text-detector.js';
 import { type Project, projectOf } from '../pipeline/project.js';
 
 export interface AnonymizeFlags {
@@ -36,7 +37,7 @@ export async function anonymizeRequest(inputs: string[], f: AnonymizeFlags): Pro
   }
   const prefix = f.prefix ?? base.prefix;
   const project = {
-    recipes: [], burnedInRules: DEFAULT_BURNED_IN_RULES,
+    recipes: [], burnedInRules: DEFAULT_BURNED_IN_RULES, pixels: DEFAULT_PIXEL_POLICY,
     ...base,
     name: f.project ?? base.name ?? prefix?.replace(/[_-]+$/, ''),
     prefix,

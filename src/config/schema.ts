@@ -133,6 +133,14 @@ export const projectConfigSchema = z.object({
   maxInflatedMiB: z.number().int().min(1).max(4096).optional(),
   /** Replaces the default burned-in rules when given. */
   burnedInRules: z.array(burnedInRuleSchema).optional(),
+  /**
+   * Which images have their pixels looked at for burned-in text: by modality ("CR") or SOP Class
+   * UID prefix, "all" or "header" (the header rules alone); merged over the default (see README).
+   */
+  pixels: z.object({
+    inspect: z.record(z.string().regex(/^([A-Z]{2,4}|[0-9.]+)$/, 'a modality (CR) or a SOP Class UID prefix'), z.enum(['all', 'header'])).optional(),
+    otherwise: z.enum(['all', 'header']).optional(),
+  }).strict().optional(),
   /** Files in flight at once (default: 8 per CPU). */
   concurrency: z.number().int().min(1).max(64).optional(),
   /** The agent's work area; must be on the inbox's file system (claims are renames). */

@@ -1,4 +1,5 @@
 import { type DataElement, asciiValue, valueOf } from '../dicom/dataset.js';
+import type { DicomFile } from '../dicom/read-file.js';
 import { Tags } from '../dicom/tag.js';
 
 /** Evidence that an instance may carry PHI in its pixels. Contains no values from the input. */
@@ -6,6 +7,17 @@ export interface Finding {
   readonly detector: string;
   readonly rule: string;
   readonly reason: string;
+  /** Where text was seen (pixel detectors): frame, rectangle in pixels, confidence. Never the text. */
+  readonly boxes?: readonly TextBox[];
+}
+
+export interface TextBox {
+  readonly frame: number;
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  readonly confidence: number;
 }
 
 /** The header facts detectors look at (codes and UIDs: not PHI). */
@@ -19,10 +31,10 @@ export interface InstanceFacts {
   readonly modelName: string;
 }
 
-/** One link of the detection chain. A pixel-based (OCR) detector implements the same interface. */
+/** One link of the detection chain: header rules, and the pixel (OCR) detector, which also reads `file`'s pixels. */
 export interface Detector {
   readonly name: string;
-  inspect(facts: InstanceFacts, dataset: readonly DataElement[]): Promise<readonly Finding[]>;
+  inspect(facts: InstanceFacts, dataset: readonly DataElement[], file?: DicomFile): Promise<readonly Finding[]>;
 }
 
 export function instanceFacts(dataset: readonly DataElement[]): InstanceFacts {
@@ -37,10 +49,16 @@ export function instanceFacts(dataset: readonly DataElement[]): InstanceFacts {
   };
 }
 
-/** Runs every detector; all findings are kept so the quarantine sidecar shows each reason. */
-export async function runDetectors(detectors: readonly Detector[], dataset: readonly DataElement[]): Promise<Finding[]> {
+/**
+ * Runs the detectors in order until one finds something: its findings hold the instance. The
+ * header rules come first and cost nothing; the pixel detector (0.2–1.5 s a frame) runs only on
+ * what they let through.
+ */
+export async function runDetectors(detectors: readonly Detector[], dataset: readonly DataElement[], file?: DicomFile): Promise<Finding[]> {
   const facts = instanceFacts(dataset);
-  const findings: Finding[] = [];
-  for (const d of detectors) findings.push(...(await d.inspect(facts, dataset)));
-  return findings;
+  for (const d of detectors) {
+    const findings = await d.inspect(facts, dataset, file);
+    if (findings.length > 0) return [...findings];
+  }
+  return [];
 }

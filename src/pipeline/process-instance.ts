@@ -73,7 +73,7 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   // In memory only (see Outcome): a retrieval counts its studies' instances with them.
   const source = { sourceStudyUid: uids.studyInstanceUid, sourceInstanceUid: uids.sopInstanceUid };
 
-  const findings = await runDetectors(ctx.detectors, file.dataset);
+  const findings = await runDetectors(ctx.detectors, file.dataset, file);
   if (findings.length > 0) {
     return { kind: 'quarantined', reason: findings.map((f) => f.rule).join(', '), findings, ...source };
   }

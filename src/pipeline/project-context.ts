@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { createBurnedInRuleDetector } from '../detect/burned-in-rules.js';
+import { createPixelTextDetector } from '../detect/pixel-text-detector.js';
 import { resolveProfile } from '../deid/profile.js';
 import { clearTemporaries } from '../fs/atomic-write.js';
 import { DEFAULT_SHIFT_RANGE, type ProjectSecrets, type ProjectStore } from '../store/project-store.js';
@@ -25,7 +26,7 @@ export function processingContext(spec: ProcessingSpec, calls: StoreCalls): Proj
   const p = spec.project;
   return {
     name: p.name, profile: resolveProfile(p.options, p.recipes), secrets: spec.secrets, outbox: p.outbox,
-    detectors: [createBurnedInRuleDetector(p.burnedInRules)], ...calls,
+    detectors: [createBurnedInRuleDetector(p.burnedInRules), createPixelTextDetector(p.pixels)], ...calls,
     ...(p.maxInflatedBytes === undefined ? {} : { maxInflatedBytes: p.maxInflatedBytes }),
     ...(spec.ledgers === undefined ? {} : { ledgers: spec.ledgers.map((dir) => new ForwardLedger(dir)) }),
     ...(spec.spool ? { spool: true } : {}),

@@ -1,6 +1,7 @@
 import type { ResolvedProjectConfig } from '../config/schema.js';
 import { parseOptionNames } from '../config/option-names.js';
 import { type BurnedInRule, DEFAULT_BURNED_IN_RULES } from '../detect/burned-in-rules.js';
+import { DEFAULT_PIXEL_POLICY, type PixelPolicy } from '../detect/pixel-text-detector.js';
 import type { SupportedOption } from '../deid/profile.js';
 import { parseRecipes, type Recipe } from '../deid/recipes.js';
 
@@ -22,6 +23,8 @@ export interface Project {
   /** The project's own rules. */
   readonly recipes: readonly Recipe[];
   readonly burnedInRules: readonly BurnedInRule[];
+  /** Which images have their pixels looked at for burned-in text. */
+  readonly pixels: PixelPolicy;
   /** A fixed shift in days; when absent one is drawn from dateShiftRange the first time. */
   readonly dateShiftDays?: number;
   readonly dateShiftRange?: readonly [number, number];
@@ -34,8 +37,14 @@ export function projectOf(p: ResolvedProjectConfig): Project {
   return {
     name: p.name, prefix: p.prefix, outbox: p.outbox, quarantine: p.quarantine, failed: p.failed,
     options: parseOptionNames(p.options ?? []), recipes: parseRecipes(p.rules ?? []), burnedInRules: p.burnedInRules ?? DEFAULT_BURNED_IN_RULES,
+    pixels: pixelPolicyOf(p.pixels),
     ...(p.dateShiftDays === undefined ? {} : { dateShiftDays: p.dateShiftDays }),
     ...(p.dateShiftRange === undefined ? {} : { dateShiftRange: p.dateShiftRange }),
     ...(p.maxInflatedMiB === undefined ? {} : { maxInflatedBytes: p.maxInflatedMiB * 1024 * 1024 }),
   };
+}
+
+/** The project's pixel policy: its entries over the default's. */
+export function pixelPolicyOf(p: ResolvedProjectConfig['pixels']): PixelPolicy {
+  return { inspect: { ...DEFAULT_PIXEL_POLICY.inspect, ...(p?.inspect ?? {}) }, otherwise: p?.otherwise ?? DEFAULT_PIXEL_POLICY.otherwise };
 }
