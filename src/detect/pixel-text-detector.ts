@@ -25,33 +25,49 @@ export interface PixelPolicy {
  */
 export const DEFAULT_PIXEL_POLICY: PixelPolicy = {
   inspect: Object.fromEntries([
-    ...['US', 'IVUS', 'XA', 'RF', 'CR', 'DX', 'MG', 'IO', 'PX', 'ES', 'XC', 'GM', 'SM', 'OP', 'OT', 'DOC'].map((m) => [m, 'all' as const]),
-    ['1.2.840.10008.5.1.4.1.1.7', 'all' as const], // secondary capture, every class
+    ...['CT', 'MR', 'PT', 'NM', 'SEG'].map((m) => [m, 'header' as const]),
+    ['1.2.840.10008.5.1.4.1.1.7', 'all' as const], // secondary capture, every class, whatever its modality
   ]),
-  otherwise: 'header',
+  // Whatever is not named is looked at: a modality spelled otherwise (XR, RG, none) is no reason to trust it.
+  otherwise: 'all',
 };
 
-/** Frames looked at in a multi-frame image: the first, the middle, the last and every 10th. */
+/** Images of up to this many frames have every frame looked at. */
+const EVERY_FRAME_UP_TO = 16;
+/** At most this many frames of one image are looked at (a file of a million tiny frames is no reason to spend hours). */
+const MAX_SAMPLED_FRAMES = 64;
+
+/**
+ * Frames looked at: every one of up to 16 frames; of more, the first, the middle, the last and
+ * every 10th (evenly fewer past 64 in all).
+ */
 export function sampledFrames(count: number): number[] {
+  if (count <= EVERY_FRAME_UP_TO) return Array.from({ length: count }, (_, i) => i);
   const picked = new Set([0, Math.floor(count / 2), count - 1]);
-  for (let i = 10; i < count; i += 10) picked.add(i);
+  const step = Math.max(10, Math.ceil(count / (MAX_SAMPLED_FRAMES - 3)));
+  for (let i = step; i < count; i += step) picked.add(i);
   return [...picked].sort((a, b) => a - b);
 }
 
 export function modeFor(policy: PixelPolicy, facts: InstanceFacts): InspectMode {
-  const bySop = Object.entries(policy.inspect).filter(([k]) => k.includes('.') && facts.sopClassUid.startsWith(k)).sort(([a], [b]) => b.length - a.length)[0];
+  // A UID prefix matches whole components only (…1.1.1 is not a prefix of …1.1.12.1).
+  const bySop = Object.entries(policy.inspect)
+    .filter(([k]) => k.includes('.') && (facts.sopClassUid === k || facts.sopClassUid.startsWith(`${k}.`)))
+    .sort(([a], [b]) => b.length - a.length)[0];
   if (bySop) return bySop[1];
   return policy.inspect[facts.modality] ?? policy.otherwise;
 }
 
 /**
- * Words that need not hold an image: side and orientation markers, views, and short scale
- * numbers with or without a unit. A line made only of these is not counted as text.
+ * What need not hold an image: one side or orientation marker or view, or one short scale number
+ * with or without its unit. Only a line that is exactly one of these: runs of numbers ("12 05 80")
+ * are dates and record numbers.
  */
-const ALLOWED = /^(L|R|A|P|H|F|S|I|AP|PA|LAT|LL|RL|RAO|LAO|SUP|INF|ANT|POST|\d{1,3}([.,]\d+)?|\d{1,3}([.,]\d+)?(CM|MM)|CM|MM)$/;
+const MARKER = /^(L|R|A|P|H|F|S|I|AP|PA|LAT|LL|RL|RAO|LAO|SUP|INF|ANT|POST)$/;
+const SCALE = /^\d{1,3}([.,]\d+)?\s?(CM|MM)?$/;
 export const allowListed = (line: string): boolean => {
-  const words = line.toUpperCase().split(/\s+/).filter(Boolean);
-  return words.length > 0 && words.every((w) => ALLOWED.test(w));
+  const t = line.toUpperCase().trim();
+  return MARKER.test(t) || SCALE.test(t);
 };
 
 /** The header's identifiers, as the letters and digits an overlay would show. */

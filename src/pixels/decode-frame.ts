@@ -93,6 +93,9 @@ export async function openPixelFrames(file: DicomFile): Promise<PixelFrames> {
       async frame(index) {
         const parts = frames[index];
         if (!parts) throw new RangeError(`frame ${index} of ${frames.length}`);
+        // Compressed data larger than twice the decoded frame is no codestream of this frame.
+        const encodedLength = parts.reduce((n: number, p: ByteRange) => n + p.length, 0);
+        if (encodedLength > 2 * decodedFrameBytes(geometry) + 65_536) throw new PixelError('malformed', `frame ${index} has ${encodedLength} encoded bytes for ${decodedFrameBytes(geometry)} decoded`);
         const encoded = Buffer.concat(await Promise.all(parts.map((p: ByteRange) => read(p.offset, p.length))));
         const ctx = new Context({
           width: geometry.columns, height: geometry.rows, bitsAllocated: geometry.bitsAllocated, bitsStored: geometry.bitsStored,
@@ -107,12 +110,15 @@ export async function openPixelFrames(file: DicomFile): Promise<PixelFrames> {
           throw new PixelError('malformed', `frame ${index} does not decode (${(e as Error).message.slice(0, 80)})`);
         }
         const expected = decodedFrameBytes(geometry);
-        if (!decoded || decoded.length < expected) throw new PixelError('malformed', `frame ${index} decodes to ${decoded?.length ?? 0} bytes, not ${expected}`);
-        let data = Buffer.from(decoded.buffer, decoded.byteOffset, expected);
+        // Exactly the header's size: a codestream of other dimensions would show (or hide) another picture.
+        if (!decoded || decoded.length !== expected) throw new PixelError('malformed', `frame ${index} decodes to ${decoded?.length ?? 0} bytes, not ${expected}`);
+        // A view of the codec's memory until copied (interleave makes a new buffer itself).
+        const decodedView = Buffer.from(decoded.buffer, decoded.byteOffset, expected);
+        let data = decodedView;
         // The codecs hand colour back as the Planar Configuration says (RLE's segments are planes
         // whatever it says, and come back planar only when it says 1).
         if (geometry.samplesPerPixel === 3 && geometry.planarConfiguration === 1) data = interleave(data, geometry);
-        return { ...geometry, planarConfiguration: 0, data: Buffer.from(data) };
+        return { ...geometry, planarConfiguration: 0, data: data === decodedView ? Buffer.from(data) : data };
       },
     };
   } catch (e) {
@@ -168,7 +174,7 @@ function bitFrames(g: ImageGeometry, pixels: BulkElement, read: ReadBytes, close
         const b = first + i - from * 8;
         out[i] = ((packed[b >> 3] as number) >> (b & 7)) & 1;
       }
-      return { ...g, bitsAllocated: 8, bitsStored: 1, data: out };
+      return { ...g, bitsAllocated: 8, bitsStored: 1, highBit: 0, data: out };
     },
   };
 }

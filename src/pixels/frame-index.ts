@@ -59,14 +59,19 @@ export async function framesOf(
   if (frames === 1) return [fragments.slice()];
   if (offsetTable.length > 0) {
     if (offsetTable.length !== frames) throw new PixelError('malformed', `a Basic Offset Table of ${offsetTable.length} entries for ${frames} frames`);
+    // One pass: fragments are in order, and so must the table's offsets be.
     const first = (fragments[0] as ByteRange).offset - 8;
-    const byStart = new Map(fragments.map((f) => [f.offset - 8 - first, f]));
     const out: ByteRange[][] = [];
+    let k = 0;
     for (let i = 0; i < frames; i++) {
       const from = offsetTable[i] as number;
       const to = i + 1 < frames ? (offsetTable[i + 1] as number) : Infinity;
-      if (!byStart.has(from) || to <= from) throw new PixelError('malformed', 'a Basic Offset Table entry that points at no fragment');
-      out.push(fragments.filter((f) => f.offset - 8 - first >= from && f.offset - 8 - first < to));
+      if (to <= from || k >= fragments.length || (fragments[k] as ByteRange).offset - 8 - first !== from) {
+        throw new PixelError('malformed', 'a Basic Offset Table entry that points at no fragment');
+      }
+      const frame: ByteRange[] = [];
+      while (k < fragments.length && (fragments[k] as ByteRange).offset - 8 - first < to) frame.push(fragments[k++] as ByteRange);
+      out.push(frame);
     }
     return out;
   }

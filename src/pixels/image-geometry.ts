@@ -8,6 +8,8 @@ export interface ImageGeometry {
   readonly samplesPerPixel: number;
   readonly bitsAllocated: number;
   readonly bitsStored: number;
+  /** The stored bits are highBit − bitsStored + 1 … highBit of each word (PS3.5 8.1.1). */
+  readonly highBit: number;
   readonly pixelRepresentation: 0 | 1;
   /** 0: interleaved (R1G1B1R2…); 1: planar (R…G…B…). Meaningful only with samplesPerPixel > 1. */
   readonly planarConfiguration: 0 | 1;
@@ -41,6 +43,7 @@ const T = {
   Columns: tagOf(0x0028, 0x0011),
   BitsAllocated: tagOf(0x0028, 0x0100),
   BitsStored: tagOf(0x0028, 0x0101),
+  HighBit: tagOf(0x0028, 0x0102),
   PixelRepresentation: tagOf(0x0028, 0x0103),
 } as const;
 
@@ -60,7 +63,8 @@ export function imageGeometryOf(dataset: readonly DataElement[], littleEndian: b
     const v = valueOf(dataset, tag);
     if (v === undefined || v.length < 2) {
       if (fallback !== undefined) return fallback;
-      throw new PixelError('no-pixels', `no ${name}`);
+      // Pixel data without its geometry cannot be shown clean: held, never taken for "no image".
+      throw new PixelError('malformed', `no ${name}`);
     }
     return littleEndian ? v.readUInt16LE(0) : v.readUInt16BE(0);
   };
@@ -69,6 +73,7 @@ export function imageGeometryOf(dataset: readonly DataElement[], littleEndian: b
   const samplesPerPixel = us(T.SamplesPerPixel, 'Samples per Pixel', 1);
   const bitsAllocated = us(T.BitsAllocated, 'Bits Allocated');
   const bitsStored = us(T.BitsStored, 'Bits Stored', bitsAllocated);
+  const highBit = us(T.HighBit, 'High Bit', bitsStored - 1);
   const pixelRepresentation = us(T.PixelRepresentation, 'Pixel Representation', 0);
   const planarConfiguration = us(T.PlanarConfiguration, 'Planar Configuration', 0);
   const photometricInterpretation = asciiValue(dataset, T.PhotometricInterpretation) ?? (samplesPerPixel === 1 ? 'MONOCHROME2' : 'RGB');
@@ -81,6 +86,7 @@ export function imageGeometryOf(dataset: readonly DataElement[], littleEndian: b
   if (!Number.isInteger(numberOfFrames) || numberOfFrames < 1 || numberOfFrames > MAX_FRAMES) throw new PixelError('malformed', 'Number of Frames is not a count');
   if (![1, 8, 16, 32].includes(bitsAllocated) || (bitsAllocated === 1 && samplesPerPixel !== 1)) throw new PixelError('unsupported', `Bits Allocated ${bitsAllocated}`);
   if (bitsStored < 1 || bitsStored > bitsAllocated) throw new PixelError('malformed', `Bits Stored ${bitsStored} with Bits Allocated ${bitsAllocated}`);
+  if (highBit >= bitsAllocated || highBit + 1 < bitsStored) throw new PixelError('malformed', `High Bit ${highBit} with Bits Stored ${bitsStored} and Bits Allocated ${bitsAllocated}`);
   if (samplesPerPixel !== 1 && samplesPerPixel !== 3) throw new PixelError('unsupported', `Samples per Pixel ${samplesPerPixel}`);
   if (pixelRepresentation > 1 || planarConfiguration > 1) throw new PixelError('malformed', 'Pixel Representation or Planar Configuration out of range');
   const mono = photometricInterpretation === 'MONOCHROME1' || photometricInterpretation === 'MONOCHROME2' || photometricInterpretation === 'PALETTE COLOR';
@@ -88,7 +94,7 @@ export function imageGeometryOf(dataset: readonly DataElement[], littleEndian: b
   const palette = photometricInterpretation === 'PALETTE COLOR' ? paletteOf(dataset, littleEndian) : undefined;
   return {
     ...(palette ? { palette } : {}),
-    rows, columns, samplesPerPixel, bitsAllocated, bitsStored,
+    rows, columns, samplesPerPixel, bitsAllocated, bitsStored, highBit,
     pixelRepresentation: pixelRepresentation as 0 | 1, planarConfiguration: planarConfiguration as 0 | 1,
     photometricInterpretation, numberOfFrames,
   };
@@ -133,5 +139,9 @@ function paletteOf(dataset: readonly DataElement[], littleEndian: boolean): Pale
   const r = channel(tagOf(0x0028, 0x1101), tagOf(0x0028, 0x1201), 'red');
   const g = channel(tagOf(0x0028, 0x1102), tagOf(0x0028, 0x1202), 'green');
   const b = channel(tagOf(0x0028, 0x1103), tagOf(0x0028, 0x1203), 'blue');
+  // The three tables describe one palette (PS3.3 C.7.6.3.1.5): descriptors that differ are not one.
+  if (r.first !== g.first || r.first !== b.first || r.values.length !== g.values.length || r.values.length !== b.values.length) {
+    throw new PixelError('malformed', 'palette lookup tables whose descriptors differ');
+  }
   return { firstIndex: r.first, red: r.values, green: g.values, blue: b.values };
 }

@@ -36,13 +36,16 @@ export interface NormalizeOptions {
 
 /** The frame's values as numbers, Bits Stored and the sign applied (the bits above them ignored). */
 function storedValues(f: DecodedFrame): Float64Array | Uint8Array {
-  if (f.bitsAllocated === 8 && f.bitsStored === 8 && f.pixelRepresentation === 0) return f.data;
+  if (f.bitsAllocated === 8 && f.bitsStored === 8 && f.highBit === 7 && f.pixelRepresentation === 0) return f.data;
   const n = f.data.length / (f.bitsAllocated / 8);
   const out = new Float64Array(n);
+  // The stored bits end at High Bit: shifted down, then masked (or sign-extended).
+  const low = f.highBit + 1 - f.bitsStored;
   const shift = 32 - f.bitsStored;
   const mask = f.bitsStored >= 32 ? 0xffffffff : 2 ** f.bitsStored - 1;
   for (let i = 0; i < n; i++) {
-    const raw = f.bitsAllocated === 8 ? (f.data[i] as number) : f.bitsAllocated === 16 ? f.data.readUInt16LE(i * 2) : f.data.readUInt32LE(i * 4);
+    const word = f.bitsAllocated === 8 ? (f.data[i] as number) : f.bitsAllocated === 16 ? f.data.readUInt16LE(i * 2) : f.data.readUInt32LE(i * 4);
+    const raw = Math.floor(word / 2 ** low);
     out[i] = f.pixelRepresentation === 1 ? (raw << shift) >> shift : (raw & mask) >>> 0;
   }
   return out;
@@ -93,7 +96,7 @@ export function hasChroma(f: DecodedFrame): boolean {
   const ybr = isYbr(f.photometricInterpretation);
   const bytes = f.bitsAllocated / 8;
   const n = f.rows * f.columns;
-  const at = (i: number): number => (bytes === 1 ? (f.data[i] as number) : f.data.readUInt16LE(i * 2));
+  const at = (i: number): number => (bytes === 1 ? (f.data[i] as number) : bytes === 2 ? f.data.readUInt16LE(i * 2) : f.data.readUInt32LE(i * 4));
   for (let i = 0; i < n * 3; i += 3) {
     if (ybr ? at(i + 1) !== 128 || at(i + 2) !== 128 : at(i) !== at(i + 1) || at(i + 1) !== at(i + 2)) return true;
   }
@@ -130,7 +133,10 @@ function percentiles(values: Float64Array | Uint8Array, low: number, high: numbe
  */
 export function normalizeForDetection(f: DecodedFrame, options: NormalizeOptions = {}): DetectorImage {
   const values = onePerPixel(f, options.colour ?? 'max');
-  const [lo, hi] = percentiles(values, options.lowPercentile ?? 0.5, options.highPercentile ?? 99.5);
+  let [lo, hi] = percentiles(values, options.lowPercentile ?? 0.5, options.highPercentile ?? 99.5);
+  // A flat ground (a screen save, a blank film) fills the percentiles: text under 0.5 % of the
+  // pixels would be clipped away with it. Then the full range is the window.
+  if (!(hi > lo)) [lo, hi] = percentiles(values, 0, 100);
   const invert = f.photometricInterpretation === 'MONOCHROME1';
   const span = hi - lo;
   const long = Math.max(f.columns, f.rows);

@@ -5,7 +5,7 @@ import { normalizeForDetection } from '../../src/pixels/normalize.js';
 
 const frame = (over: Partial<DecodedFrame> & { data: Buffer; rows: number; columns: number }): DecodedFrame => ({
   samplesPerPixel: 1, bitsAllocated: 8, bitsStored: 8, pixelRepresentation: 0, planarConfiguration: 0,
-  photometricInterpretation: 'MONOCHROME2', numberOfFrames: 1, ...over,
+  photometricInterpretation: 'MONOCHROME2', numberOfFrames: 1, ...over, highBit: over.highBit ?? (over.bitsStored ?? 8) - 1,
 });
 const words = (values: number[], signed = false): Buffer => {
   const b = Buffer.alloc(values.length * 2);
@@ -42,6 +42,22 @@ describe('normalising a frame for detection', () => {
     const img = normalizeForDetection(frame({ rows: 10, columns: 100, bitsAllocated: 16, bitsStored: 16, data: words(values) }), { maxUpscale: 1 });
     expect(at(img, 99, 9)).toBe(255); // the outlier, clipped to white
     expect(at(img, 50, 0)).toBeGreaterThan(100); // the body of the histogram spread over the grey range
+  });
+
+  it('takes the full range when the ground is flat: a few text pixels on a blank screen stay white', () => {
+    const data = Buffer.alloc(100 * 100); // black, and one short line of "text" (0.3 % of the pixels)
+    data.fill(255, 5050, 5080);
+    const img = normalizeForDetection(frame({ rows: 100, columns: 100, data }), { maxUpscale: 1 });
+    expect(at(img, 60, 50)).toBe(255);
+    expect(at(img, 10, 10)).toBe(0);
+  });
+
+  it('reads the stored bits where High Bit puts them (12 bits stored in the top of 16)', () => {
+    const values = [0, 4095]; // stored in bits 4-15
+    const data = words(values.map((v) => v << 4));
+    const img = normalizeForDetection(frame({ rows: 1, columns: 2, bitsAllocated: 16, bitsStored: 12, highBit: 15, data }), { lowPercentile: 0, highPercentile: 100, maxUpscale: 1 });
+    expect([at(img, 0, 0), at(img, 1, 0)]).toEqual([0, 255]);
+    // The same words read from bit 0 would be 0 and 65520 & 0xfff = 4080: nearly the same grey; with High Bit they are black and white.
   });
 
   it('scales a small frame up by a whole factor (at most ×3) and pads to multiples of 32 with black', () => {
