@@ -1,11 +1,18 @@
 import { type DataElement, valueOf } from '../dicom/dataset.js';
 import type { DicomFile } from '../dicom/read-file.js';
 import { Tags, tagOf } from '../dicom/tag.js';
-import { openPixelFrames } from '../pixels/decode-frame.js';
 import { PixelError } from '../pixels/image-geometry.js';
 import type { Detector, Finding, InstanceFacts } from './detector.js';
 import type { TextLine } from './ocr-engine.js';
-import { textInFrame } from './pixel-text.js';
+
+/**
+ * The decoders and the OCR, imported when an image is first looked at: a worker thread of a
+ * project that looks at no pixels (or an image the policy leaves to the header) carries none of it.
+ */
+const looking = async () => {
+  const [{ openPixelFrames }, { textInFrame }] = await Promise.all([import('../pixels/decode-frame.js'), import('./pixel-text.js')]);
+  return { openPixelFrames, textInFrame };
+};
 
 /** How a project treats one kind of image: look at its pixels, or trust the header rules alone. */
 export type InspectMode = 'all' | 'header';
@@ -93,6 +100,7 @@ export function createPixelTextDetector(policy: PixelPolicy = DEFAULT_PIXEL_POLI
     name: 'pixel-text',
     async inspect(facts: InstanceFacts, dataset: readonly DataElement[], file?: DicomFile): Promise<readonly Finding[]> {
       if (!file || modeFor(policy, facts) === 'header') return [];
+      const { openPixelFrames, textInFrame } = await looking();
       let frames;
       try {
         frames = await openPixelFrames(file);

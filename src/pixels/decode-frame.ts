@@ -1,12 +1,12 @@
 import { open } from 'node:fs/promises';
-import codecs from 'dcmjs-codecs';
+import type codecsModule from 'dcmjs-codecs';
 import { type BulkElement } from '../dicom/dataset.js';
 import type { DicomFile } from '../dicom/read-file.js';
 import { Tags } from '../dicom/tag.js';
 import { type ByteRange, type FrameStart, type ReadBytes, framesOf, j2kStart, jpegStart, readFragments } from './frame-index.js';
 import { type ImageGeometry, PixelError, decodedFrameBytes, imageGeometryOf, nativeFrameBits, nativeFrameBytes } from './image-geometry.js';
 
-const { Context, NativeCodecs } = codecs;
+type Codecs = typeof codecsModule;
 
 /**
  * One decoded frame: every sample, interleaved (R G B R G B … for colour), in little-endian
@@ -26,36 +26,48 @@ export interface PixelFrames {
   close(): Promise<void>;
 }
 
-type Decoder = (ctx: InstanceType<typeof Context>) => InstanceType<typeof Context>;
+type Context = InstanceType<Codecs['Context']>;
+type Decoder = (ctx: Context, native: Codecs['NativeCodecs']) => Context;
 
 /** The codec for each encapsulated syntax (PS3.5 A.4), and how a frame's codestream starts. */
 function codecFor(uid: string): { decode: Decoder; starts?: FrameStart } | undefined {
   switch (uid) {
     case '1.2.840.10008.1.2.5':
-      return { decode: (c) => NativeCodecs.decodeRle(c) };
+      return { decode: (c, n) => n.decodeRle(c) };
     case '1.2.840.10008.1.2.4.50': // baseline
     case '1.2.840.10008.1.2.4.51': // extended (12-bit)
     case '1.2.840.10008.1.2.4.57': // lossless
     case '1.2.840.10008.1.2.4.70': // lossless, first-order prediction
-      return { decode: (c) => NativeCodecs.decodeJpeg(c, { convertColorspaceToRgb: false }), starts: jpegStart };
+      return { decode: (c, n) => n.decodeJpeg(c, { convertColorspaceToRgb: false }), starts: jpegStart };
     case '1.2.840.10008.1.2.4.80':
     case '1.2.840.10008.1.2.4.81':
-      return { decode: (c) => NativeCodecs.decodeJpegLs(c), starts: jpegStart };
+      return { decode: (c, n) => n.decodeJpegLs(c), starts: jpegStart };
     case '1.2.840.10008.1.2.4.90':
     case '1.2.840.10008.1.2.4.91':
-      return { decode: (c) => NativeCodecs.decodeJpeg2000(c), starts: j2kStart };
+      return { decode: (c, n) => n.decodeJpeg2000(c), starts: j2kStart };
     case '1.2.840.10008.1.2.4.201':
     case '1.2.840.10008.1.2.4.202':
     case '1.2.840.10008.1.2.4.203':
-      return { decode: (c) => NativeCodecs.decodeHtJpeg2000(c), starts: j2kStart };
+      return { decode: (c, n) => n.decodeHtJpeg2000(c), starts: j2kStart };
     default:
       return undefined;
   }
 }
 
-let initialized: Promise<void> | undefined;
-/** The WASM codecs, loaded once from the package (no network). */
-const ready = (): Promise<void> => (initialized ??= NativeCodecs.initializeAsync());
+let initialized: Promise<Codecs> | undefined;
+/**
+ * The WASM codecs, loaded once per thread from the package (no network), and only when an
+ * encapsulated frame is first decoded: a worker that never decodes one does not carry them.
+ */
+const ready = (): Promise<Codecs> => {
+  initialized ??= import('dcmjs-codecs').then(async (m) => {
+    const codecs = ((m as unknown as { default?: Codecs }).default ?? m) as Codecs;
+    await codecs.NativeCodecs.initializeAsync();
+    return codecs;
+  });
+  initialized.catch(() => { initialized = undefined; });
+  return initialized;
+};
 
 const NATIVE = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.1.99', '1.2.840.10008.1.2.2']);
 
@@ -87,7 +99,7 @@ export async function openPixelFrames(file: DicomFile): Promise<PixelFrames> {
     if (!pixels.undefinedLength) throw new PixelError('malformed', 'encapsulated pixel data with a defined length');
     const { offsetTable, fragments } = await readFragments(read, pixels.offset, pixels.length);
     const frames = await framesOf(read, geometry.numberOfFrames, offsetTable, fragments, codec.starts);
-    await ready();
+    const { Context, NativeCodecs } = await ready();
     return {
       geometry, frameCount: frames.length, close,
       async frame(index) {
@@ -105,7 +117,7 @@ export async function openPixelFrames(file: DicomFile): Promise<PixelFrames> {
         });
         let decoded: Uint8Array | undefined;
         try {
-          decoded = codec.decode(ctx).getDecodedBuffer();
+          decoded = codec.decode(ctx, NativeCodecs).getDecodedBuffer();
         } catch (e) {
           throw new PixelError('malformed', `frame ${index} does not decode (${(e as Error).message.slice(0, 80)})`);
         }
