@@ -140,6 +140,8 @@ export const projectConfigSchema = z.object({
   pixels: z.object({
     inspect: z.record(z.string().regex(/^([A-Z]{2,4}|[0-9.]+)$/, 'a modality (CR) or a SOP Class UID prefix'), z.enum(['all', 'header'])).optional(),
     otherwise: z.enum(['all', 'header']).optional(),
+    /** What found text does: hold the image (default), or blank it, verify, and release it. */
+    onText: z.enum(['quarantine', 'clean']).optional(),
   }).strict().optional(),
   /** Files in flight at once (default: 8 per CPU). */
   concurrency: z.number().int().min(1).max(64).optional(),

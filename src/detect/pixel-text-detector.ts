@@ -21,6 +21,12 @@ export interface PixelPolicy {
   /** By modality (CR, DX, …) or SOP Class UID prefix; what is not listed follows `otherwise`. */
   readonly inspect: Readonly<Record<string, InspectMode>>;
   readonly otherwise: InspectMode;
+  /**
+   * What found text does: 'quarantine' holds the image for review; 'clean' blanks the text in
+   * every frame, looks again (up to three rounds) and releases the image only when nothing is
+   * left, holding it otherwise (src/detect/pixel-text-cleaner.ts).
+   */
+  readonly onText: 'quarantine' | 'clean';
 }
 
 /**
@@ -37,6 +43,7 @@ export const DEFAULT_PIXEL_POLICY: PixelPolicy = {
   ]),
   // Whatever is not named is looked at: a modality spelled otherwise (XR, RG, none) is no reason to trust it.
   otherwise: 'all',
+  onText: 'quarantine',
 };
 
 /** Images of up to this many frames have every frame looked at. */

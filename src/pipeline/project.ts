@@ -46,5 +46,9 @@ export function projectOf(p: ResolvedProjectConfig): Project {
 
 /** The project's pixel policy: its entries over the default's. */
 export function pixelPolicyOf(p: ResolvedProjectConfig['pixels']): PixelPolicy {
-  return { inspect: { ...DEFAULT_PIXEL_POLICY.inspect, ...(p?.inspect ?? {}) }, otherwise: p?.otherwise ?? DEFAULT_PIXEL_POLICY.otherwise };
+  return {
+    inspect: { ...DEFAULT_PIXEL_POLICY.inspect, ...(p?.inspect ?? {}) },
+    otherwise: p?.otherwise ?? DEFAULT_PIXEL_POLICY.otherwise,
+    onText: p?.onText ?? DEFAULT_PIXEL_POLICY.onText,
+  };
 }
