@@ -135,11 +135,12 @@ export const projectConfigSchema = z.object({
   burnedInRules: z.array(burnedInRuleSchema).optional(),
   /**
    * Which images have their pixels looked at for burned-in text: by modality ("CR") or SOP Class
-   * UID prefix, "all" or "header" (the header rules alone); merged over the default (see README).
+   * UID prefix, "all", "series" (a series' first image and a sample of the rest, all of it once
+   * one shows text) or "header" (the header rules alone); merged over the default (see README).
    */
   pixels: z.object({
-    inspect: z.record(z.string().regex(/^([A-Z]{2,4}|[0-9.]+)$/, 'a modality (CR) or a SOP Class UID prefix'), z.enum(['all', 'header'])).optional(),
-    otherwise: z.enum(['all', 'header']).optional(),
+    inspect: z.record(z.string().regex(/^([A-Z]{2,4}|[0-9.]+)$/, 'a modality (CR) or a SOP Class UID prefix'), z.enum(['all', 'series', 'header'])).optional(),
+    otherwise: z.enum(['all', 'series', 'header']).optional(),
     /** What found text does: hold the image (default), or blank it, verify, and release it. */
     onText: z.enum(['quarantine', 'clean']).optional(),
   }).strict().optional(),

@@ -1,9 +1,10 @@
-import { type DataElement, valueOf } from '../dicom/dataset.js';
+import { type DataElement, asciiValue, valueOf } from '../dicom/dataset.js';
 import type { DicomFile } from '../dicom/read-file.js';
 import { Tags, tagOf } from '../dicom/tag.js';
 import { PixelError } from '../pixels/image-geometry.js';
 import type { Detector, Finding, InstanceFacts } from './detector.js';
 import type { TextLine } from './ocr-engine.js';
+import type { DecodedFrame } from '../pixels/decode-frame.js';
 
 /**
  * The decoders and the OCR, imported when an image is first looked at: a worker thread of a
@@ -14,8 +15,12 @@ const looking = async () => {
   return { openPixelFrames, textInFrame };
 };
 
-/** How a project treats one kind of image: look at its pixels, or trust the header rules alone. */
-export type InspectMode = 'all' | 'header';
+/**
+ * How a project treats one kind of image: look at its pixels ('all'), trust the header rules
+ * alone ('header'), or look at a series' first image and a sample of the rest, and at all of
+ * them once one shows text ('series', see createPixelTextDetector).
+ */
+export type InspectMode = 'all' | 'series' | 'header';
 
 export interface PixelPolicy {
   /** By modality (CR, DX, …) or SOP Class UID prefix; what is not listed follows `otherwise`. */
@@ -32,13 +37,15 @@ export interface PixelPolicy {
 /**
  * The default: look at every image of the kinds that carry burned-in text (projection and
  * fluoroscopy, ultrasound, mammography, endoscopy and photographs, secondary captures). CT, MR,
- * PT and NM follow the header rules: text in their cross-sections is rare and comes with
- * workstation screen saves (secondary capture, ImageType SCREEN SAVE), which are looked at.
- * A project may set any of them to 'all'.
+ * PT and NM are looked at by series: text in their cross-sections is rare, but when a scanner or
+ * a reformat burns it in, it is in every slice, so a series' first image tells, for the cost of
+ * one frame instead of hundreds. SEG follows the header rules: its frames are label maps, not
+ * pictures anything writes text into. A project may set any of them to 'all' or 'header'.
  */
 export const DEFAULT_PIXEL_POLICY: PixelPolicy = {
   inspect: Object.fromEntries([
-    ...['CT', 'MR', 'PT', 'NM', 'SEG'].map((m) => [m, 'header' as const]),
+    ...['CT', 'MR', 'PT', 'NM'].map((m) => [m, 'series' as const]),
+    ['SEG', 'header' as const],
     ['1.2.840.10008.5.1.4.1.1.7', 'all' as const], // secondary capture, every class, whatever its modality
   ]),
   // Whatever is not named is looked at: a modality spelled otherwise (XR, RG, none) is no reason to trust it.
@@ -100,47 +107,126 @@ const matchesHeader = (line: string, ids: readonly string[]): boolean => {
   return ids.some((id) => l.includes(id));
 };
 
+/** Series remembered by one detector at most (the least recently seen forgotten first): ~100 bytes each. */
+export const MAX_SERIES_REMEMBERED = 10_000;
+/** Under 'series', a clean series' images at these counts are looked at too: 64th, 128th, 256th, … */
+export const SERIES_SAMPLE_EVERY = 64;
+
+/**
+ * Whether an image is one of a clean series' samples: its count within the series (1-based, in
+ * arrival order) is 64 times a power of two. The series' size is not known while it streams in
+ * (no "middle" or "last" to pick), and a doubling sample costs a bounded few images whatever the
+ * size: 3 more of 500 slices, 6 of 5,000.
+ */
+export const isSeriesSample = (count: number): boolean => {
+  if (count < SERIES_SAMPLE_EVERY || count % SERIES_SAMPLE_EVERY !== 0) return false;
+  const k = count / SERIES_SAMPLE_EVERY;
+  return (k & (k - 1)) === 0;
+};
+
+/** What one detector remembers of a series under 'series'. */
+interface SeriesState {
+  /** Images of the series met so far, counted on arrival (before any waiting). */
+  seen: number;
+  /** The first image's verdict: true when it showed text or could not be read (or its look failed). */
+  readonly first: Promise<boolean>;
+  /** Text was seen in one of its images: every later one is looked at. */
+  text: boolean;
+}
+
+export interface PixelTextDetectorOptions {
+  /** Text lines in one frame; the OCR (./pixel-text.js) unless a test hands in another. */
+  readonly textInFrame?: (frame: DecodedFrame) => Promise<TextLine[]>;
+}
+
 /**
  * Finds text drawn into the pixels of the images the policy says to look at. Every line that is
  * not allow-listed holds the image: it matches the header's name, ID, dates or accession number
  * (PHI for certain) or it is text nobody vouched for. Findings carry boxes and counts, never the
  * text read. An image that cannot be decoded cannot be shown clean, and is held too.
+ *
+ * Under 'series' the detector (one per project in each worker thread, so this closure is the
+ * thread's memory of the project's series) looks at the first image of a series it meets. The
+ * others of that series wait for that verdict: several instances are in flight at once, and the
+ * second must not pass on the header rules while the first is still being read. Text (or pixels
+ * that cannot be read) in the first: every later image is looked at. Clean: later images follow
+ * the header rules, except the samples (isSeriesSample), and text in a sample turns the series
+ * to looking at everything from then on. An image without a Series Instance UID is looked at.
  */
-export function createPixelTextDetector(policy: PixelPolicy = DEFAULT_PIXEL_POLICY): Detector {
+export function createPixelTextDetector(policy: PixelPolicy = DEFAULT_PIXEL_POLICY, options: PixelTextDetectorOptions = {}): Detector {
+  /** By Series Instance UID; a Map iterates in insertion order, and a series is re-inserted when met, so the first key is the least recently seen. */
+  const series = new Map<string, SeriesState>();
+
+  async function look(dataset: readonly DataElement[], file: DicomFile): Promise<readonly Finding[]> {
+    const loaded = await looking();
+    const textInFrame = options.textInFrame ?? loaded.textInFrame;
+    let frames;
+    try {
+      frames = await loaded.openPixelFrames(file);
+    } catch (e) {
+      if (e instanceof PixelError && e.code === 'no-pixels') return [];
+      return [unreadable(e)];
+    }
+    const ids = identifiers(dataset);
+    const found: Array<{ frame: number; line: TextLine; header: boolean }> = [];
+    try {
+      for (const index of sampledFrames(frames.frameCount)) {
+        for (const line of await textInFrame(await frames.frame(index))) {
+          if (!allowListed(line.text)) found.push({ frame: index, line, header: matchesHeader(line.text, ids) });
+        }
+      }
+    } catch (e) {
+      return [unreadable(e)];
+    } finally {
+      await frames.close();
+    }
+    if (found.length === 0) return [];
+    const header = found.filter((f) => f.header).length;
+    const framesWithText = [...new Set(found.map((f) => f.frame))];
+    return [{
+      detector: 'pixel-text',
+      rule: header > 0 ? 'text-matches-header' : 'text-in-pixels',
+      reason: `${found.length} text line(s) in frame(s) ${framesWithText.join(', ')}${header > 0 ? `, ${header} matching the header's identifiers` : ''}`,
+      boxes: found.map((f) => ({ frame: f.frame, ...f.line.box, confidence: Math.round(f.line.confidence * 100) / 100 })),
+    }];
+  }
+
+  async function bySeries(uid: string, dataset: readonly DataElement[], file: DicomFile): Promise<readonly Finding[]> {
+    const known = series.get(uid);
+    if (!known) {
+      let settle!: (text: boolean) => void;
+      const state: SeriesState = { seen: 1, text: false, first: new Promise<boolean>((r) => { settle = r; }) };
+      series.set(uid, state);
+      if (series.size > MAX_SERIES_REMEMBERED) series.delete(series.keys().next().value as string);
+      // Until the look ends, the verdict is "text": a look that throws leaves the series looked at whole.
+      let findings: readonly Finding[] | undefined;
+      try {
+        findings = await look(dataset, file);
+        return findings;
+      } finally {
+        state.text = findings === undefined || findings.length > 0;
+        settle(state.text);
+      }
+    }
+    // Counted now, before waiting: arrival order, whatever order the waits end in.
+    known.seen += 1;
+    const count = known.seen;
+    series.delete(uid);
+    series.set(uid, known);
+    if (!(await known.first) && !known.text && !isSeriesSample(count)) return [];
+    const findings = await look(dataset, file);
+    if (findings.length > 0) known.text = true;
+    return findings;
+  }
+
   return {
     name: 'pixel-text',
     async inspect(facts: InstanceFacts, dataset: readonly DataElement[], file?: DicomFile): Promise<readonly Finding[]> {
-      if (!file || modeFor(policy, facts) === 'header') return [];
-      const { openPixelFrames, textInFrame } = await looking();
-      let frames;
-      try {
-        frames = await openPixelFrames(file);
-      } catch (e) {
-        if (e instanceof PixelError && e.code === 'no-pixels') return [];
-        return [unreadable(e)];
-      }
-      const ids = identifiers(dataset);
-      const found: Array<{ frame: number; line: TextLine; header: boolean }> = [];
-      try {
-        for (const index of sampledFrames(frames.frameCount)) {
-          for (const line of await textInFrame(await frames.frame(index))) {
-            if (!allowListed(line.text)) found.push({ frame: index, line, header: matchesHeader(line.text, ids) });
-          }
-        }
-      } catch (e) {
-        return [unreadable(e)];
-      } finally {
-        await frames.close();
-      }
-      if (found.length === 0) return [];
-      const header = found.filter((f) => f.header).length;
-      const framesWithText = [...new Set(found.map((f) => f.frame))];
-      return [{
-        detector: 'pixel-text',
-        rule: header > 0 ? 'text-matches-header' : 'text-in-pixels',
-        reason: `${found.length} text line(s) in frame(s) ${framesWithText.join(', ')}${header > 0 ? `, ${header} matching the header's identifiers` : ''}`,
-        boxes: found.map((f) => ({ frame: f.frame, ...f.line.box, confidence: Math.round(f.line.confidence * 100) / 100 })),
-      }];
+      if (!file) return [];
+      const mode = modeFor(policy, facts);
+      if (mode === 'header') return [];
+      const uid = mode === 'series' ? asciiValue(dataset, Tags.SeriesInstanceUID) : undefined;
+      return uid ? bySeries(uid, dataset, file) : look(dataset, file);
     },
   };
 }

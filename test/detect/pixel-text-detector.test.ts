@@ -16,9 +16,10 @@ const us = (e: number, v: number): DataElement => { const b = Buffer.alloc(2); b
 const cs = (e: number, v: string): DataElement => ({ kind: 'value', tag: tagOf(0x28, e), vr: 'CS', value: Buffer.from(v.length % 2 ? `${v} ` : v) });
 
 describe('which images and frames are looked at', () => {
-  it('looks at everything but the cross-sectional modalities, whatever the modality is called', () => {
+  it('looks at everything, the cross-sectional modalities by series, whatever the modality is called', () => {
     for (const m of ['CR', 'DX', 'XR', 'RG', 'US', 'XA', 'MG', '', 'BMD']) expect(modeFor(DEFAULT_PIXEL_POLICY, facts(m)), m).toBe('all');
-    for (const m of ['CT', 'MR', 'PT', 'NM']) expect(modeFor(DEFAULT_PIXEL_POLICY, facts(m)), m).toBe('header');
+    for (const m of ['CT', 'MR', 'PT', 'NM']) expect(modeFor(DEFAULT_PIXEL_POLICY, facts(m)), m).toBe('series');
+    expect(modeFor(DEFAULT_PIXEL_POLICY, facts('SEG'))).toBe('header');
     // A secondary capture is looked at even when it says CT.
     expect(modeFor(DEFAULT_PIXEL_POLICY, facts('CT', '1.2.840.10008.5.1.4.1.1.7.4'))).toBe('all');
   });
@@ -28,7 +29,7 @@ describe('which images and frames are looked at', () => {
     expect(modeFor(p, facts('DX', '1.2.840.10008.5.1.4.1.1.1.1'))).toBe('header'); // digital X-ray, under …1.1.1
     expect(modeFor(p, facts('XA', '1.2.840.10008.5.1.4.1.1.12.1'))).toBe('all'); // not under …1.1.1
     expect(modeFor(p, facts('CT', '1.2.840.10008.5.1.4.1.1.2'))).toBe('all');
-    expect(modeFor(p, facts('MR', '1.2.840.10008.5.1.4.1.1.4'))).toBe('header');
+    expect(modeFor(p, facts('MR', '1.2.840.10008.5.1.4.1.1.4'))).toBe('series');
   });
 
   it('looks at every frame of up to 16; of more, the first, middle and last and every 10th, at most 64 in all', () => {
