@@ -46,3 +46,25 @@ export function provenanceElements(applied: readonly SupportedOption[], recipes:
     text(Tags.LongitudinalTemporalInformationModified, 'CS', temporal),
   ];
 }
+
+const CLEAN_PIXEL_DATA = { value: '113101', meaning: 'Clean Pixel Data Option', label: 'Clean Pixel Data' };
+
+/**
+ * Records that the pixels were cleaned (PS3.15 E.3.1): the Clean Pixel Data code among the method
+ * codes, and its label in the method's text. Only for an image whose cleaning was verified.
+ */
+export function withCleanPixelData(dataset: readonly DataElement[]): DataElement[] {
+  return dataset.map((e) => {
+    if (e.tag === Tags.DeidentificationMethodCodeSequence && e.kind === 'sequence') {
+      const item = {
+        undefinedLength: true,
+        elements: [text(Tags.CodeValue, 'SH', CLEAN_PIXEL_DATA.value), text(Tags.CodingSchemeDesignator, 'SH', 'DCM'), text(Tags.CodeMeaning, 'LO', CLEAN_PIXEL_DATA.meaning)],
+      };
+      return { ...e, items: [...e.items, item] };
+    }
+    if (e.tag === Tags.DeidentificationMethod && e.kind === 'value') {
+      return text(e.tag, 'LO', `${e.value.toString('latin1').replace(/[\0 ]+$/, '')}\\Option ${CLEAN_PIXEL_DATA.label}`);
+    }
+    return e;
+  });
+}

@@ -6,7 +6,8 @@ import type { Finding } from '../detect/detector.js';
  * memory: it lets a PACS retrieval count its studies' outcomes, and is never logged or written.
  */
 export type Outcome = (
-  | { readonly kind: 'delivered'; readonly outputPath: string; readonly pseudonym: string }
+  /** `cleanedBoxes`: text boxes blanked in the pixels (onText 'clean'), the cleaning verified. */
+  | { readonly kind: 'delivered'; readonly outputPath: string; readonly pseudonym: string; readonly cleanedBoxes?: number }
   | { readonly kind: 'quarantined'; readonly reason: string; readonly findings: readonly Finding[] }
   | { readonly kind: 'failed'; readonly reason: string }
 ) & { readonly sourceStudyUid?: string; readonly sourceInstanceUid?: string };

@@ -1,14 +1,16 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runDetectors, type Detector } from '../detect/detector.js';
+import { type Detector, type Finding, instanceFacts, runDetectors } from '../detect/detector.js';
+import { type CleanResult, cleanPixelText } from '../detect/pixel-text-cleaner.js';
 import { asciiValue } from '../dicom/dataset.js';
 import { buildFileMeta } from '../dicom/file-meta.js';
 import { DicomParseError } from '../dicom/parse.js';
-import { readDicomFile } from '../dicom/read-file.js';
+import { type DicomFile, readDicomFile } from '../dicom/read-file.js';
 import { Tags, formatTag } from '../dicom/tag.js';
 import { writePart10File } from '../dicom/write-file.js';
 import { temporariesOf } from '../fs/atomic-write.js';
 import { deidentify, instanceUids } from '../deid/deidentify.js';
+import { withCleanPixelData } from '../deid/provenance.js';
 import { embeddedOverlayPlan, withPixelMask } from '../deid/embedded-overlays.js';
 import { type PatientIdentity, patientIdentity } from '../deid/patient-identity.js';
 import type { Profile } from '../deid/profile.js';
@@ -31,6 +33,8 @@ export interface ProjectContext extends StoreCalls {
   readonly profile: Profile;
   readonly secrets: ProjectSecrets;
   readonly detectors: readonly Detector[];
+  /** Text found in the pixels is blanked and verified (the project's onText: 'clean'), not held. */
+  readonly cleanText?: boolean;
   readonly outbox: string;
   /** The cap on a deflated data set's inflated size (default: the reader's). */
   readonly maxInflatedBytes?: number;
@@ -58,7 +62,7 @@ export function safeReason(prefix: string, e: unknown): string {
  * Moving or copying the input itself is the caller's job.
  */
 export async function processInstance(inputPath: string, ctx: ProjectContext): Promise<Outcome> {
-  let file;
+  let file: DicomFile;
   try {
     file = await readDicomFile(inputPath, ctx.maxInflatedBytes === undefined ? {} : { maxInflatedBytes: ctx.maxInflatedBytes });
   } catch (e) {
@@ -74,8 +78,15 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   const source = { sourceStudyUid: uids.studyInstanceUid, sourceInstanceUid: uids.sopInstanceUid };
 
   const findings = await runDetectors(ctx.detectors, file.dataset, file);
+  let cleanedBoxes: number | undefined;
   if (findings.length > 0) {
-    return { kind: 'quarantined', reason: findings.map((f) => f.rule).join(', '), findings, ...source };
+    const cleaned = ctx.cleanText ? await cleanFoundText(file, findings, ctx.detectors) : undefined;
+    if (cleaned?.kind !== 'cleaned') {
+      const all = cleaned ? [...findings, { detector: 'pixel-text', rule: 'not-cleaned', reason: cleaned.reason }] : findings;
+      return { kind: 'quarantined', reason: all.map((f) => f.rule).join(', '), findings: all, ...source };
+    }
+    file = cleaned.file;
+    cleanedBoxes = cleaned.boxes.length;
   }
 
   const overlays = embeddedOverlayPlan(file.dataset, file.encoding);
@@ -90,7 +101,8 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
     throw new TransientError('the store cannot be written', errorCode(e));
   });
   const result = deidentify(file.dataset, ctx.profile, { pseudonym, ...ctx.secrets });
-  const dataset = overlays.kind === 'mask' ? withPixelMask(result.dataset, overlays.mask) : result.dataset;
+  const provenance = cleanedBoxes !== undefined ? withCleanPixelData(result.dataset) : result.dataset;
+  const dataset = overlays.kind === 'mask' ? withPixelMask(provenance, overlays.mask) : provenance;
   const out = instanceUids(dataset);
   if ('missing' in out) return { kind: 'failed', reason: `de-identified instance lacks ${formatTag(out.missing)}`, ...source };
 
@@ -123,5 +135,24 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   }
   // A crash before this leaves a spool file that the next start clears (its claim is redone).
   if (ctx.spool) await rm(outputPath, { force: true });
-  return { kind: 'delivered', outputPath, pseudonym, ...source };
+  return { kind: 'delivered', outputPath, pseudonym, ...source, ...(cleanedBoxes === undefined ? {} : { cleanedBoxes }) };
+}
+
+/**
+ * Under onText 'clean': the text the pixel detector found is blanked and verified. An image the
+ * header rules held (ultrasound, Burned In Annotation YES) is looked at by the pixel detector too:
+ * it is released only when text was found there and cleaning was verified, never because nothing
+ * was found (the header's word stands against a reader that may have missed it). Undefined: there
+ * was no text to clean (an unreadable image, a header rule with nothing seen), and the image is held.
+ */
+async function cleanFoundText(file: DicomFile, findings: readonly Finding[], detectors: readonly Detector[]): Promise<CleanResult | undefined> {
+  const isText = (f: Finding): boolean => (f.rule === 'text-in-pixels' || f.rule === 'text-matches-header') && (f.boxes?.length ?? 0) > 0;
+  if (findings.some((f) => f.detector === 'pixel-text' && !isText(f))) return undefined;
+  let text = findings.filter(isText);
+  if (text.length === 0) {
+    const pixel = detectors.find((d) => d.name === 'pixel-text');
+    text = pixel ? (await pixel.inspect(instanceFacts(file.dataset), file.dataset, file)).filter(isText) : [];
+    if (text.length === 0) return undefined;
+  }
+  return cleanPixelText(file, text.flatMap((f) => f.boxes ?? []));
 }

@@ -383,7 +383,7 @@ export class ProjectRunner {
     await this.cloud?.beforeSettle(claimed);
     await settleInput(claimed, outcome, p, 'move');
     const fields = { project: p.name, claim: basename(claimed), outcome: outcome.kind };
-    if (outcome.kind === 'delivered') this.log.info({ ...fields, pseudonym: outcome.pseudonym }, 'settled');
+    if (outcome.kind === 'delivered') this.log.info({ ...fields, pseudonym: outcome.pseudonym, ...(outcome.cleanedBoxes === undefined ? {} : { cleanedBoxes: outcome.cleanedBoxes }) }, 'settled');
     else this.log.warn({ ...fields, reason: outcome.reason }, 'settled');
     this.cloud?.afterSettle(claimed);
     this.store.record(p.name, outcome.kind);

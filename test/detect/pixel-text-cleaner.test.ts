@@ -1,0 +1,119 @@
+// The cleaner on real files of every syntax in pydicom's corpus, with the text finder replaced by
+// a scripted one (the real OCR is in pixel-text-cleaning.test.ts): only the bytes of the padded
+// boxes change, in every frame; the attributes that describe the pixels tell the truth; rounds
+// repeat while text is found, and what cannot be cleaned and shown clean is refused.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { asciiValue, valueOf } from '../../src/dicom/dataset.js';
+import { readDicomFile } from '../../src/dicom/read-file.js';
+import { Tags, tagOf } from '../../src/dicom/tag.js';
+import { type FindText, MAX_ROUNDS, cleanPixelText } from '../../src/detect/pixel-text-cleaner.js';
+import { backgroundPixel, paddedRect } from '../../src/pixels/blank-boxes.js';
+import { type DecodedFrame, openPixelFrames } from '../../src/pixels/decode-frame.js';
+import { PYDICOM_TEST_FILES } from '../helpers/corpus.js';
+
+const nothing: FindText = async () => [];
+
+async function framesOf(file: Awaited<ReturnType<typeof readDicomFile>>): Promise<DecodedFrame[]> {
+  const p = await openPixelFrames(file);
+  try {
+    const out: DecodedFrame[] = [];
+    for (let i = 0; i < p.frameCount; i++) out.push(await p.frame(i));
+    return out;
+  } finally {
+    await p.close();
+  }
+}
+
+const BOX = { frame: 0, x: 5, y: 4, width: 30, height: 9, confidence: 0.9 };
+
+const CASES: Array<[file: string, photometric: string]> = [
+  ['CT_small.dcm', 'MONOCHROME2'], // native, 16-bit signed
+  ['image_dfl.dcm', 'MONOCHROME2'], // deflated
+  ['MR_small_RLE.dcm', 'MONOCHROME2'],
+  ['SC_rgb_rle_2frame.dcm', 'RGB'], // two colour frames
+  ['SC_rgb_jpeg_gdcm.dcm', 'RGB'], // JPEG lossless
+  ['SC_rgb_jpeg_lossy_gdcm.dcm', 'RGB'], // JPEG baseline, RGB
+  ['SC_rgb_jpeg_dcmtk.dcm', 'YBR_FULL'], // JPEG baseline, YBR_FULL
+  ['SC_rgb_jpeg_dcmd.dcm', 'RGB'], // implicit VR little endian in, explicit out
+  ['SC_ybr_full_422_uncompressed.dcm', 'YBR_FULL'], // the chroma of each pair of pixels comes back repeated
+  ['JPGExtended.dcm', 'MONOCHROME2'], // 12-bit JPEG
+  ['MR_small_jpeg_ls_lossless.dcm', 'MONOCHROME2'],
+  ['MR_small_jp2klossless.dcm', 'MONOCHROME2'],
+  ['rtdose.dcm', 'MONOCHROME2'], // 32-bit, 15 frames
+];
+
+describe('cleanPixelText', () => {
+  for (const [name, photometric] of CASES) {
+    it(`blanks the padded box in every frame and nothing else: ${name}`, async () => {
+      const input = await readDicomFile(join(PYDICOM_TEST_FILES, name));
+      const before = await framesOf(input);
+      const r = await cleanPixelText(input, [BOX], nothing);
+      if (r.kind !== 'cleaned') throw new Error(r.reason);
+      expect(r.rounds).toBe(1);
+      expect(r.file.transferSyntax.uid).toBe('1.2.840.10008.1.2.1');
+      const ds = r.file.dataset;
+      expect(asciiValue(ds, tagOf(0x0028, 0x0004))).toBe(photometric);
+      expect(asciiValue(ds, Tags.BurnedInAnnotation)).toBe('NO');
+      expect(ds.find((e) => e.tag === tagOf(0x7fe0, 0x0001))).toBeUndefined();
+      if (before[0]?.samplesPerPixel === 3) expect(valueOf(ds, tagOf(0x0028, 0x0006))?.readUInt16LE(0)).toBe(0);
+      const pixels = ds.find((e) => e.tag === Tags.PixelData);
+      expect(pixels?.kind === 'value' && pixels.vr).toBe((before[0]?.bitsAllocated ?? 0) > 8 ? 'OW' : 'OB');
+
+      const after = await framesOf(r.file);
+      expect(after).toHaveLength(before.length);
+      for (const [i, b] of before.entries()) {
+        const a = after[i] as DecodedFrame;
+        expect([a.rows, a.columns, a.samplesPerPixel, a.bitsAllocated, a.bitsStored, a.pixelRepresentation]).toEqual([b.rows, b.columns, b.samplesPerPixel, b.bitsAllocated, b.bitsStored, b.pixelRepresentation]);
+        const rect = paddedRect(BOX, b.columns, b.rows);
+        const fill = backgroundPixel(b);
+        const size = fill.length;
+        let changed = 0;
+        for (let y = 0; y < b.rows; y++) {
+          for (let x = 0; x < b.columns; x++) {
+            const at = (y * b.columns + x) * size;
+            const inBox = x >= rect.x && x < rect.x + rect.width && y >= rect.y && y < rect.y + rect.height;
+            const want = inBox ? fill : b.data.subarray(at, at + size);
+            if (!a.data.subarray(at, at + size).equals(want)) changed++;
+          }
+        }
+        expect(changed, `frame ${i}: pixels that differ from the input outside the box, or from the fill inside it`).toBe(0);
+      }
+    });
+  }
+
+  it('looks again after each round, blanks what it finds next, and gives up after three', async () => {
+    const input = await readDicomFile(join(PYDICOM_TEST_FILES, 'CT_small.dcm'));
+    const seen: number[] = [];
+    let calls = 0;
+    // Text left beside the first box in the first look, none in the second.
+    const once: FindText = async (frame) => {
+      seen.push(frame.rows);
+      return calls++ === 0 ? [{ x: 40, y: 4, width: 10, height: 9 }] : [];
+    };
+    const r = await cleanPixelText(input, [BOX], once);
+    expect(r.kind === 'cleaned' && r.rounds).toBe(2);
+    expect(r.kind === 'cleaned' && r.boxes.map((b) => b.x)).toEqual([5, 40]);
+    expect(seen).toHaveLength(2);
+
+    let looks = 0;
+    const stubborn: FindText = async () => { looks++; return [{ x: 60, y: 60, width: 10, height: 9 }]; };
+    const refused = await cleanPixelText(input, [BOX], stubborn);
+    expect(refused).toEqual({ kind: 'refused', reason: `text is still found after ${MAX_ROUNDS} rounds of cleaning` });
+    expect(looks).toBe(MAX_ROUNDS);
+  });
+
+  it('looks at every frame after cleaning, not only the frames the detector sampled', async () => {
+    const input = await readDicomFile(join(PYDICOM_TEST_FILES, 'rtdose.dcm'));
+    const looked: number[] = [];
+    let frame = 0;
+    await cleanPixelText(input, [BOX], async () => { looked.push(frame++); return []; });
+    expect(looked).toHaveLength(15);
+  });
+
+  it('refuses what it cannot clean and show clean, with the reason', async () => {
+    const refused = async (name: string) => cleanPixelText(await readDicomFile(join(PYDICOM_TEST_FILES, name)), [BOX], nothing);
+    expect(await refused('MR_small_bigendian.dcm')).toEqual({ kind: 'refused', reason: 'big endian pixel data is not cleaned' });
+    expect(await refused('liver_1frame.dcm')).toEqual({ kind: 'refused', reason: '1-bit pixel data is not cleaned' });
+  });
+});
