@@ -6,13 +6,21 @@ import type { PatientIdentity } from '../../src/deid/patient-identity.js';
 import { InstanceWorkers, inThisThread } from '../../src/pipeline/instance-workers.js';
 import type { ProcessingSpec } from '../../src/pipeline/project-context.js';
 import { DEFAULT_BURNED_IN_RULES } from '../../src/detect/burned-in-rules.js';
+import { DEFAULT_PIXEL_POLICY } from '../../src/detect/pixel-text-detector.js';
+import type { Project } from '../../src/pipeline/project.js';
 import { ForwardLedger, forwardLedgerDir } from '../../src/sinks/forward-ledger.js';
 import { processingSpec } from '../helpers/processing-spec.js';
 import { EXPECTED_FAILURES, PYDICOM_TEST_FILES, SAMPLES, dcmFiles } from '../helpers/corpus.js';
 
-const spec = (name: string, outbox: string, burnedInRules = DEFAULT_BURNED_IN_RULES): ProcessingSpec => ({
-  ...processingSpec(name, outbox, { burnedInRules }), secrets: { dateShiftDays: -21, uidSecret: Buffer.alloc(32, 7) },
+const spec = (name: string, outbox: string, burnedInRules = DEFAULT_BURNED_IN_RULES, over: Partial<Project> = {}): ProcessingSpec => ({
+  ...processingSpec(name, outbox, { burnedInRules, ...over }), secrets: { dateShiftDays: -21, uidSecret: Buffer.alloc(32, 7) },
 });
+/**
+ * The heap-limit tests give a worker 16 MiB: room for any sane header, not for the OCR (its
+ * runtime and models), which the default policy now loads for a CT or MR series' first image.
+ * These tests are about headers: CT and MR keep to the header rules in them.
+ */
+const HEADERS_ONLY: Partial<Project> = { pixels: { ...DEFAULT_PIXEL_POLICY, inspect: { ...DEFAULT_PIXEL_POLICY.inspect, CT: 'header', MR: 'header' } } };
 
 describe('instance worker threads', () => {
   const root = mkdtempSync(join(tmpdir(), 'deid-workers-'));
@@ -122,7 +130,7 @@ describe('a worker that runs out of heap', () => {
     writeFileSync(bloated, bloatedHeader(400_000));
     const workers = new InstanceWorkers(1, { maxHeapMiB: 16 });
     try {
-      const p = workers.register(spec('M', join(root, 'out'), []), { pseudonymFor: () => Promise.resolve('M_001') });
+      const p = workers.register(spec('M', join(root, 'out'), [], HEADERS_ONLY), { pseudonymFor: () => Promise.resolve('M_001') });
       const error = await p.process(bloated).then(() => undefined, (e: unknown) => e as NodeJS.ErrnoException);
       expect(error?.code).toBe('ERR_WORKER_OUT_OF_MEMORY');
       expect((await p.process(join(SAMPLES, 'study-a-ct-1.dcm'))).kind).toBe('delivered');
@@ -142,7 +150,7 @@ describe('a worker that dies with several files in flight', () => {
     writeFileSync(bloated, bloatedHeader(400_000));
     const workers = new InstanceWorkers(1, { maxHeapMiB: 16 });
     try {
-      const p = workers.register(spec('M', join(root, 'out'), []), { pseudonymFor: () => Promise.resolve('M_001') });
+      const p = workers.register(spec('M', join(root, 'out'), [], HEADERS_ONLY), { pseudonymFor: () => Promise.resolve('M_001') });
       // All three are in flight on the one worker when the bloated header kills it.
       const outcomes = await Promise.allSettled([
         p.process(join(SAMPLES, 'study-a-ct-1.dcm')), p.process(bloated), p.process(join(SAMPLES, 'study-b-mr-no-patient-id.dcm')),
