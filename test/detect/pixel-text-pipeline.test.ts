@@ -1,7 +1,7 @@
 // The pixel detector in the pipeline, through the real CLI (`anonymize`, worker threads): a
 // radiograph with a name and a record number burned in is held, with boxes and no text in its
-// sidecar; its clean twin is delivered; a CT follows the header rules unless the project says
-// to look at CT pixels too.
+// sidecar; its clean twin is delivered; a CT series is looked at by default (its first image),
+// and follows the header rules alone when the project says so.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,11 +60,16 @@ describe('burned-in text in the pipeline', () => {
     for (const phi of ['DOE', 'JANE', '12345678', '2024', 'MRN']) expect(r.raw, phi).not.toContain(phi);
   }, 180_000);
 
-  it('leaves CT to the header rules by default, and looks at its pixels when the project says so', () => {
-    const dir = inputs({ 'ct.dcm': { from: 'ct-white-tl.dcm', set: {} } });
-    expect(anonymize(dir).delivered).toBe(1);
-    const held = anonymize(dir, { pixels: { inspect: { CT: 'all' } } });
-    expect(held.delivered).toBe(0);
-    expect(held.sidecars[0]?.findings[0]?.rule).toBe('text-in-pixels');
+  it('looks at a CT series by default: text in its first image holds it, the clean twin is delivered; a project may set CT to the header rules', () => {
+    // Two series (the corpus's twins share CT_small's): each one's first image is looked at.
+    const dir = inputs({
+      'ct-text.dcm': { from: 'ct-white-tl.dcm', set: { '(0020,000E)': '1.2.826.0.1.3680043.10.1137.13.1' } },
+      'ct-clean.dcm': { from: 'ct-clean.dcm', set: { '(0020,000E)': '1.2.826.0.1.3680043.10.1137.13.2' } },
+    });
+    const r = anonymize(dir);
+    expect(r.delivered).toBe(1);
+    expect(r.sidecars.map((s) => s.findings[0]?.rule)).toEqual(['text-in-pixels']);
+    expect((r.sidecars[0]?.findings[0]?.boxes ?? []).length).toBeGreaterThan(0);
+    expect(anonymize(dir, { pixels: { inspect: { CT: 'header' } } }).delivered).toBe(2);
   }, 180_000);
 });
