@@ -143,6 +143,8 @@ export const projectConfigSchema = z.object({
     otherwise: z.enum(['all', 'series', 'header']).optional(),
     /** What found text does: hold the image (default), or blank it, verify, and release it. */
     onText: z.enum(['quarantine', 'clean']).optional(),
+    /** How a cleaned image is written: 'native' (explicit VR little endian, the default), or re-encoded losslessly. */
+    cleanedSyntax: z.enum(['native', 'rle', 'jpeg-ls']).optional(),
   }).strict().optional(),
   /** Files in flight at once (default: 8 per CPU). */
   concurrency: z.number().int().min(1).max(64).optional(),

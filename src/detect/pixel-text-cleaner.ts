@@ -4,11 +4,20 @@ import { Tags, tagOf } from '../dicom/tag.js';
 import { EXPLICIT_LITTLE, transferSyntaxFor } from '../dicom/transfer-syntax.js';
 import type { DecodedFrame } from '../pixels/decode-frame.js';
 import { type Rect, backgroundPixel, fillRects, paddedRect } from '../pixels/blank-boxes.js';
+import { type LosslessSyntax, encodeLossless } from '../pixels/encode-lossless.js';
+import { embeddedOverlayPlan } from '../deid/embedded-overlays.js';
 import { PixelError, decodedFrameBytes } from '../pixels/image-geometry.js';
 import type { TextBox } from './detector.js';
 
 /** Finds the text that must go in one frame (lines a detector would hold the image for). */
 export type FindText = (frame: DecodedFrame) => Promise<readonly Rect[]>;
+
+export interface CleanOptions {
+  /** Re-encode the cleaned pixels losslessly in this syntax (default: native, explicit VR little endian). */
+  readonly syntax?: LosslessSyntax;
+  /** The text finder (default: the OCR, allow-listed lines left out); tests script it. */
+  readonly find?: FindText;
+}
 
 export type CleanResult =
   /** `file` reads like the input with the cleaned pixels, native, written as explicit VR little endian. */
@@ -49,7 +58,8 @@ const findText: FindText = async (frame) => {
  * finds nothing comes back cleaned; every other case is refused, with a reason, and stays held.
  * Bytes outside the boxes are the decoded input's, unchanged.
  */
-export async function cleanPixelText(file: DicomFile, boxes: readonly TextBox[], find: FindText = findText): Promise<CleanResult> {
+export async function cleanPixelText(file: DicomFile, boxes: readonly TextBox[], options: CleanOptions = {}): Promise<CleanResult> {
+  const find = options.find ?? findText;
   if (!file.encoding.littleEndian) return { kind: 'refused', reason: 'big endian pixel data is not cleaned' };
   const { openPixelFrames } = await import('../pixels/decode-frame.js');
   let pixels;
@@ -78,7 +88,10 @@ export async function cleanPixelText(file: DicomFile, boxes: readonly TextBox[],
       for (const [index, frame] of frames.entries()) {
         for (const r of await find(frame)) pending.push({ frame: index, ...r, confidence: 0 });
       }
-      if (pending.length === 0) return { kind: 'cleaned', file: withPixels(file, frames, photometric), boxes: blanked, rounds: round };
+      if (pending.length === 0) {
+        const native = withPixels(file, frames, photometric);
+        return { kind: 'cleaned', file: options.syntax ? await reencoded(native, frames, options.syntax) : native, boxes: blanked, rounds: round };
+      }
     }
     return { kind: 'refused', reason: `text is still found after ${MAX_ROUNDS} rounds of cleaning` };
   } catch (e) {
@@ -117,4 +130,17 @@ function withPixels(file: DicomFile, frames: readonly DecodedFrame[], photometri
     .filter((e) => !replaced.has(e.tag) && e.tag !== EXTENDED_OFFSET_TABLE && e.tag !== EXTENDED_OFFSET_TABLE_LENGTHS)
     .concat([...replaced.values()]);
   return { ...file, transferSyntax: transferSyntaxFor(EXPLICIT_LITTLE), dataset: sortElements(dataset) };
+}
+
+/**
+ * The cleaned file re-encoded losslessly, when the codec keeps every bit (proved by decoding it
+ * back) and no overlay lives in the pixels' unused bits (those are cleared from native pixels
+ * only); otherwise the native file, which is lossless too.
+ */
+async function reencoded(native: DicomFile, frames: readonly DecodedFrame[], syntax: LosslessSyntax): Promise<DicomFile> {
+  if (embeddedOverlayPlan(native.dataset, native.encoding).kind !== 'none') return native;
+  const encoded = await encodeLossless(frames, syntax);
+  if (!encoded) return native;
+  const dataset = native.dataset.map((e): DataElement => (e.tag === Tags.PixelData ? { kind: 'fragments', tag: e.tag, vr: 'OB', raw: encoded.items } : e));
+  return { ...native, transferSyntax: transferSyntaxFor(encoded.transferSyntaxUid), dataset };
 }

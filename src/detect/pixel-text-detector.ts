@@ -4,6 +4,7 @@ import { Tags, tagOf } from '../dicom/tag.js';
 import { PixelError } from '../pixels/image-geometry.js';
 import type { Detector, Finding, InstanceFacts } from './detector.js';
 import type { TextLine } from './ocr-engine.js';
+import type { LosslessSyntax } from '../pixels/encode-lossless.js';
 import type { DecodedFrame } from '../pixels/decode-frame.js';
 
 /**
@@ -32,6 +33,8 @@ export interface PixelPolicy {
    * left, holding it otherwise (src/detect/pixel-text-cleaner.ts).
    */
   readonly onText: 'quarantine' | 'clean';
+  /** How a cleaned image is written: native explicit VR little endian (default), or re-encoded losslessly. */
+  readonly cleanedSyntax?: 'native' | LosslessSyntax;
 }
 
 /**

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Detector, type Finding, instanceFacts, runDetectors } from '../detect/detector.js';
 import { type CleanResult, cleanPixelText } from '../detect/pixel-text-cleaner.js';
+import type { LosslessSyntax } from '../pixels/encode-lossless.js';
 import { asciiValue } from '../dicom/dataset.js';
 import { buildFileMeta } from '../dicom/file-meta.js';
 import { DicomParseError } from '../dicom/parse.js';
@@ -34,7 +35,7 @@ export interface ProjectContext extends StoreCalls {
   readonly secrets: ProjectSecrets;
   readonly detectors: readonly Detector[];
   /** Text found in the pixels is blanked and verified (the project's onText: 'clean'), not held. */
-  readonly cleanText?: boolean;
+  readonly cleaning?: { readonly syntax?: LosslessSyntax };
   readonly outbox: string;
   /** The cap on a deflated data set's inflated size (default: the reader's). */
   readonly maxInflatedBytes?: number;
@@ -80,7 +81,7 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   const findings = await runDetectors(ctx.detectors, file.dataset, file);
   let cleanedBoxes: number | undefined;
   if (findings.length > 0) {
-    const cleaned = ctx.cleanText ? await cleanFoundText(file, findings, ctx.detectors) : undefined;
+    const cleaned = ctx.cleaning ? await cleanFoundText(file, findings, ctx.detectors, ctx.cleaning) : undefined;
     if (cleaned?.kind !== 'cleaned') {
       const all = cleaned ? [...findings, { detector: 'pixel-text', rule: 'not-cleaned', reason: cleaned.reason }] : findings;
       return { kind: 'quarantined', reason: all.map((f) => f.rule).join(', '), findings: all, ...source };
@@ -145,7 +146,7 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
  * was found (the header's word stands against a reader that may have missed it). Undefined: there
  * was no text to clean (an unreadable image, a header rule with nothing seen), and the image is held.
  */
-async function cleanFoundText(file: DicomFile, findings: readonly Finding[], detectors: readonly Detector[]): Promise<CleanResult | undefined> {
+async function cleanFoundText(file: DicomFile, findings: readonly Finding[], detectors: readonly Detector[], options: { readonly syntax?: LosslessSyntax }): Promise<CleanResult | undefined> {
   const isText = (f: Finding): boolean => (f.rule === 'text-in-pixels' || f.rule === 'text-matches-header') && (f.boxes?.length ?? 0) > 0;
   if (findings.some((f) => f.detector === 'pixel-text' && !isText(f))) return undefined;
   let text = findings.filter(isText);
@@ -154,5 +155,5 @@ async function cleanFoundText(file: DicomFile, findings: readonly Finding[], det
     text = pixel ? (await pixel.inspect(instanceFacts(file.dataset), file.dataset, file)).filter(isText) : [];
     if (text.length === 0) return undefined;
   }
-  return cleanPixelText(file, text.flatMap((f) => f.boxes ?? []));
+  return cleanPixelText(file, text.flatMap((f) => f.boxes ?? []), options.syntax ? { syntax: options.syntax } : {});
 }

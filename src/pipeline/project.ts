@@ -50,5 +50,6 @@ export function pixelPolicyOf(p: ResolvedProjectConfig['pixels']): PixelPolicy {
     inspect: { ...DEFAULT_PIXEL_POLICY.inspect, ...(p?.inspect ?? {}) },
     otherwise: p?.otherwise ?? DEFAULT_PIXEL_POLICY.otherwise,
     onText: p?.onText ?? DEFAULT_PIXEL_POLICY.onText,
+    ...(p?.cleanedSyntax === undefined ? {} : { cleanedSyntax: p.cleanedSyntax }),
   };
 }

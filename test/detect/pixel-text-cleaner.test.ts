@@ -2,6 +2,10 @@
 // a scripted one (the real OCR is in pixel-text-cleaning.test.ts): only the bytes of the padded
 // boxes change, in every frame; the attributes that describe the pixels tell the truth; rounds
 // repeat while text is found, and what cannot be cleaned and shown clean is refused.
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { asciiValue, valueOf } from '../../src/dicom/dataset.js';
@@ -10,7 +14,10 @@ import { Tags, tagOf } from '../../src/dicom/tag.js';
 import { type FindText, MAX_ROUNDS, cleanPixelText } from '../../src/detect/pixel-text-cleaner.js';
 import { backgroundPixel, paddedRect } from '../../src/pixels/blank-boxes.js';
 import { type DecodedFrame, openPixelFrames } from '../../src/pixels/decode-frame.js';
-import { PYDICOM_TEST_FILES } from '../helpers/corpus.js';
+import { buildFileMeta } from '../../src/dicom/file-meta.js';
+import { writePart10File } from '../../src/dicom/write-file.js';
+import { PYDICOM_TEST_FILES, REPO } from '../helpers/corpus.js';
+import { dciodvfyErrors } from '../helpers/tools.js';
 
 const nothing: FindText = async () => [];
 
@@ -48,7 +55,7 @@ describe('cleanPixelText', () => {
     it(`blanks the padded box in every frame and nothing else: ${name}`, async () => {
       const input = await readDicomFile(join(PYDICOM_TEST_FILES, name));
       const before = await framesOf(input);
-      const r = await cleanPixelText(input, [BOX], nothing);
+      const r = await cleanPixelText(input, [BOX], { find: nothing });
       if (r.kind !== 'cleaned') throw new Error(r.reason);
       expect(r.rounds).toBe(1);
       expect(r.file.transferSyntax.uid).toBe('1.2.840.10008.1.2.1');
@@ -91,14 +98,14 @@ describe('cleanPixelText', () => {
       seen.push(frame.rows);
       return calls++ === 0 ? [{ x: 40, y: 4, width: 10, height: 9 }] : [];
     };
-    const r = await cleanPixelText(input, [BOX], once);
+    const r = await cleanPixelText(input, [BOX], { find: once });
     expect(r.kind === 'cleaned' && r.rounds).toBe(2);
     expect(r.kind === 'cleaned' && r.boxes.map((b) => b.x)).toEqual([5, 40]);
     expect(seen).toHaveLength(2);
 
     let looks = 0;
     const stubborn: FindText = async () => { looks++; return [{ x: 60, y: 60, width: 10, height: 9 }]; };
-    const refused = await cleanPixelText(input, [BOX], stubborn);
+    const refused = await cleanPixelText(input, [BOX], { find: stubborn });
     expect(refused).toEqual({ kind: 'refused', reason: `text is still found after ${MAX_ROUNDS} rounds of cleaning` });
     expect(looks).toBe(MAX_ROUNDS);
   });
@@ -107,13 +114,53 @@ describe('cleanPixelText', () => {
     const input = await readDicomFile(join(PYDICOM_TEST_FILES, 'rtdose.dcm'));
     const looked: number[] = [];
     let frame = 0;
-    await cleanPixelText(input, [BOX], async () => { looked.push(frame++); return []; });
+    await cleanPixelText(input, [BOX], { find: async () => { looked.push(frame++); return []; } });
     expect(looked).toHaveLength(15);
   });
 
   it('refuses what it cannot clean and show clean, with the reason', async () => {
-    const refused = async (name: string) => cleanPixelText(await readDicomFile(join(PYDICOM_TEST_FILES, name)), [BOX], nothing);
+    const refused = async (name: string) => cleanPixelText(await readDicomFile(join(PYDICOM_TEST_FILES, name)), [BOX], { find: nothing });
     expect(await refused('MR_small_bigendian.dcm')).toEqual({ kind: 'refused', reason: 'big endian pixel data is not cleaned' });
     expect(await refused('liver_1frame.dcm')).toEqual({ kind: 'refused', reason: '1-bit pixel data is not cleaned' });
   });
+});
+
+describe('cleaned pixels re-encoded losslessly (cleanedSyntax)', () => {
+  const out = mkdtempSync(join(tmpdir(), 'deid-clean-reencode-'));
+  for (const [name, syntax, uid] of [
+    ['CT_small.dcm', 'rle', '1.2.840.10008.1.2.5'],
+    ['CT_small.dcm', 'jpeg-ls', '1.2.840.10008.1.2.4.80'],
+    ['SC_rgb_rle_2frame.dcm', 'jpeg-ls', '1.2.840.10008.1.2.4.80'],
+    ['SC_ybr_full_422_uncompressed.dcm', 'rle', '1.2.840.10008.1.2.5'],
+    ['rtdose.dcm', 'rle', '1.2.840.10008.1.2.5'], // 32-bit, 15 frames
+    // 32-bit samples are past JPEG-LS (16 at most): the cleaned pixels stay native.
+    ['rtdose.dcm', 'jpeg-ls', '1.2.840.10008.1.2.1'],
+  ] as const) {
+    it(`${name} as ${syntax}: decodes (ours and GDCM's) to exactly the native cleaned pixels, and reads strictly`, async () => {
+      const input = await readDicomFile(join(PYDICOM_TEST_FILES, name));
+      const native = await cleanPixelText(input, [BOX], { find: nothing });
+      const encoded = await cleanPixelText(input, [BOX], { find: nothing, syntax });
+      if (native.kind !== 'cleaned' || encoded.kind !== 'cleaned') throw new Error('not cleaned');
+      expect(encoded.file.transferSyntax.uid).toBe(uid);
+      const want = (await framesOf(native.file)).map((f) => f.data);
+
+      const path = join(out, `${name}-${syntax}.dcm`);
+      const sop = (tag: number): string => asciiValue(encoded.file.dataset, tag) ?? '';
+      await writePart10File(path, {
+        meta: buildFileMeta(sop(Tags.SOPClassUID), sop(Tags.SOPInstanceUID), encoded.file.transferSyntax.uid),
+        dataset: encoded.file.dataset, transferSyntax: encoded.file.transferSyntax, sourceEncoding: encoded.file.encoding,
+        sourcePath: encoded.file.sourcePath, ...(encoded.file.bytes ? { sourceBytes: encoded.file.bytes } : {}),
+      });
+      expect((await framesOf(await readDicomFile(path))).map((f) => f.data)).toEqual(want);
+      // Strictly read, or refused only for what the input itself carries (rtdose.dcm has a malformed UID).
+      const source = join(PYDICOM_TEST_FILES, name);
+      const strict = JSON.parse(execFileSync('/usr/bin/python3', [join(REPO, 'test', 'helpers', 'strict_read.py'), path, source], { encoding: 'utf8' })) as Record<string, string>;
+      expect(strict[path]).toBe(strict[source]);
+      const reference = JSON.parse(execFileSync('/usr/bin/python3', [join(REPO, 'test', 'helpers', 'pixel_reference.py'), path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as Record<string, { frames?: string[]; error?: string }>;
+      expect(reference[path]?.error).toBeUndefined();
+      // pydicom hands RGB back interleaved and YBR as stored: the same samples as ours.
+      expect(reference[path]?.frames).toEqual(want.map((d) => createHash('sha256').update(d).digest('hex')));
+      expect(dciodvfyErrors(path).filter((e) => /Pixel|Encapsulat|Transfer|Fragment|Photometric/i.test(e))).toEqual([]);
+    });
+  }
 });

@@ -37,14 +37,14 @@ function inputs(files: Record<string, Input>): string {
   return dir;
 }
 
-function anonymizeCleaning(input: string) {
+function anonymizeCleaning(input: string, pixels: Record<string, string> = {}) {
   const root = mkdtempSync(join(tmpdir(), 'deid-text-clean-out-'));
   const d = { out: join(root, 'out'), q: join(root, 'q'), f: join(root, 'f'), store: join(root, 'store.json') };
   mkdirSync(join(root, 'cfg'));
   const config = join(root, 'cfg', 'config.json');
   writeFileSync(config, JSON.stringify({ store: d.store, projects: [{
     name: 'TXT', prefix: 'TXT_', inbox: input, outbox: d.out, quarantine: d.q, failed: d.f, dateShiftDays: -5,
-    pixels: { otherwise: 'all', onText: 'clean' },
+    pixels: { otherwise: 'all', onText: 'clean', ...pixels },
   }] }));
   const r = runCli(['anonymize', input, '--out', d.out, '--quarantine', d.q, '--failed', d.f, '--prefix', 'TXT_', '--store', d.store, '--shift-days', '-5', '--workers', '1', '--config', config]);
   expect(r.status, r.stderr).toBe(0);
@@ -142,4 +142,16 @@ describe('cleaning burned-in text (onText: clean)', () => {
       expect(await runDetectors([look], file.dataset, file), inputOf.get(o)).toEqual([]);
     }
   }, 300_000);
+});
+
+describe('cleaned images re-encoded losslessly', () => {
+  it('writes a cleaned image as JPEG-LS lossless when the project asks', () => {
+    const r = anonymizeCleaning(inputs({ 'dx-white.dcm': TEXT['dx-white.dcm'] as Input }), { cleanedSyntax: 'jpeg-ls' });
+    expect(r.outputs).toHaveLength(1);
+    const out = r.outputs[0] as string;
+    expect(dcmdump(out, '+P', '0002,0010')).toContain('=JPEGLSLossless');
+    expect(dcmdump(out, '+P', '0012,0064')).toContain('113101');
+    const strict = JSON.parse(execFileSync('/usr/bin/python3', [join(REPO, 'test', 'helpers', 'strict_read.py'), out], { encoding: 'utf8' })) as Record<string, string>;
+    expect(strict).toEqual({});
+  }, 120_000);
 });
