@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The benchmark: generates its corpus (scripts/make-bench-corpus.mjs), then in the same run times
 // `deid-agent anonymize` against a plain `cp -r` of the same files, and measures the watch agent's
-// latency from a file's arrival in the inbox to its output. Results to stdout and a JSON file.
-// usage: npm run bench [-- --only small,large,watch,forward,outage,store,streaming,cloud --agent-node-args '--cpu-prof' --small N --large MB,MB --drops N --rounds N --concurrency N --out FILE --corpus DIR]
+// latency from a file's arrival in the inbox to its output, and what looking at pixels costs (part
+// `pixels`). Results to stdout and a JSON file.
+// usage: npm run bench [-- --only small,large,watch,forward,outage,store,streaming,cloud,pixels --agent-node-args '--cpu-prof' --small N --large MB,MB --drops N --rounds N --concurrency N --pixel-series N --pixel-us N --out FILE --corpus DIR]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, linkSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -28,13 +29,17 @@ const forwardMiB = Number(opt('--forward-mib', '2048'));
 const queued = Number(opt('--queued', '1000000'));
 const dropped = Number(opt('--dropped', '1000'));
 const rounds = Number(opt('--rounds', '3'));
-// Parts to run (default all): small,large,watch,forward,outage,store,streaming,cloud.
-const PARTS = ['small', 'large', 'watch', 'forward', 'outage', 'store', 'streaming', 'cloud'];
+// The pixel part's corpus: one CT series of this many slices (phantom and noise), and ultrasound images.
+const pixelSeries = Number(opt('--pixel-series', '500'));
+const pixelUs = Number(opt('--pixel-us', '100'));
+// Parts to run (default all): small,large,watch,forward,outage,store,streaming,cloud,pixels.
+const PARTS = ['small', 'large', 'watch', 'forward', 'outage', 'store', 'streaming', 'cloud', 'pixels'];
 const only = new Set((opt('--only', PARTS.join(',')) ?? '').split(',').filter(Boolean));
 for (const p of only) if (!PARTS.includes(p)) throw new Error(`--only: unknown part ${p} (one of ${PARTS.join(', ')})`);
 // Extra node flags for the agent under test (e.g. --cpu-prof), to see where a run's time goes.
 const agentNodeArgs = (opt('--agent-node-args', '') ?? '').split(' ').filter(Boolean);
 const corpus = resolve(opt('--corpus', join(tmpdir(), `deid-bench-corpus-${small}-${large.replace(/,/g, '_')}`)));
+const pixelCorpus = join(tmpdir(), `deid-bench-pixels-${pixelSeries}-${pixelUs}`);
 const outFile = resolve(opt('--out', join(root, 'bench-results.json')));
 const work = join(tmpdir(), `deid-bench-run-${process.pid}`);
 
@@ -229,6 +234,73 @@ function sideBench(script, argv, marker) {
   return JSON.parse(text ?? 'null');
 }
 
+/**
+ * What looking at pixels costs (issue 13), each contender in alternating rounds as `compare` runs
+ * them, every run from the same settled state:
+ *  (a) a CT series without text (one Series Instance UID), anonymized with the default policy
+ *      ('series': its first image and the 64th, 128th, 256th looked at) against the same with CT
+ *      set to 'header' by a config (no pixels looked at); on a phantom and on small/'s noise
+ *      pattern (the OCR's worst case);
+ *  (b) ultrasound images without text, Burned In Annotation NO (the header rules pass them, so
+ *      every one is looked at): images per second with one worker thread, i.e. per core;
+ *  (c) the peak RSS of the process over (a) and (b), with one worker thread.
+ */
+async function pixelCost() {
+  const ready = (sub, n) => existsSync(join(pixelCorpus, sub)) && files(join(pixelCorpus, sub)).length === n;
+  if (!ready('series', pixelSeries) || !ready('series-noise', pixelSeries) || !ready('us', pixelUs)) {
+    rmSync(pixelCorpus, { recursive: true, force: true });
+    execFileSync(process.execPath, [join(root, 'scripts', 'make-bench-corpus.mjs'), pixelCorpus, '--small', '0', '--large', '',
+      '--series', String(pixelSeries), '--us', String(pixelUs)], { stdio: 'inherit' });
+  }
+  const dir = join(work, 'pixels');
+  mkdirSync(dir, { recursive: true });
+  // The same project with CT left to the header rules: the run the inspection is measured against.
+  const headerOnly = join(dir, 'ct-header.json');
+  writeFileSync(headerOnly, JSON.stringify({ store: join(dir, 'unused-store.json'), projects: [{ name: 'BENCH', prefix: 'BENCH_', inbox: dir,
+    outbox: join(dir, 'unused-out'), quarantine: join(dir, 'unused-q'), failed: join(dir, 'unused-f'), pixels: { inspect: { CT: 'header' } } }] }));
+  let runNo = 0;
+  const anonymize = async (input, config) => {
+    const out = join(dir, `run-${runNo++}`);
+    const r = await timed(process.execPath, [...agentNodeArgs, cli, 'anonymize', input, '--out', join(out, 'out'), '--quarantine', join(out, 'q'),
+      '--failed', join(out, 'f'), '--prefix', 'BENCH_', '--store', join(out, 'store.json'), '--shift-days', '-100', '--workers', '1',
+      ...(config ? ['--config', config] : [])]);
+    const count = (d) => (existsSync(d) ? files(d).filter((f) => f.endsWith('.dcm')).length : 0);
+    const result = { ...r, delivered: count(join(out, 'out')), held: count(join(out, 'q')) };
+    rmSync(out, { recursive: true, force: true });
+    return result;
+  };
+  const summary = (xs, n) => ({
+    seconds: +median(xs.map((x) => x.seconds)).toFixed(3), imagesPerSecond: +(n / median(xs.map((x) => x.seconds))).toFixed(2),
+    peakRssMiB: +Math.max(...xs.map((x) => x.peakRssMiB)).toFixed(1), roundsSeconds: xs.map((x) => +x.seconds.toFixed(3)),
+    delivered: Math.min(...xs.map((x) => x.delivered)), held: Math.max(...xs.map((x) => x.held)),
+  });
+  const series = async (sub) => {
+    const input = join(pixelCorpus, sub);
+    const runs = { inspected: [], headerOnly: [] };
+    for (let round = 0; round < rounds; round++) {
+      for (const which of round % 2 === 0 ? ['inspected', 'headerOnly'] : ['headerOnly', 'inspected']) {
+        await settle(input);
+        runs[which].push(await anonymize(input, which === 'headerOnly' ? headerOnly : undefined));
+      }
+    }
+    const inspected = summary(runs.inspected, pixelSeries);
+    const off = summary(runs.headerOnly, pixelSeries);
+    return { slices: pixelSeries, inspected, headerOnly: off, ratio: +(inspected.seconds / off.seconds).toFixed(2) };
+  };
+  const phantom = await series('series');
+  const noise = await series('series-noise');
+  const usRuns = [];
+  for (let round = 0; round < rounds; round++) {
+    await settle(join(pixelCorpus, 'us'));
+    usRuns.push(await anonymize(join(pixelCorpus, 'us')));
+  }
+  const us = { images: pixelUs, size: '640x480 8-bit grey', workers: 1, ...summary(usRuns, pixelUs) };
+  rmSync(dir, { recursive: true, force: true });
+  return { method: `anonymize --workers 1, ${rounds} rounds, medians; series inspected with the default policy, header-only with CT 'header' by --config`,
+    ctSeries: phantom, ctSeriesNoise: noise, ultrasound: us,
+    peakRssMiB: Math.max(phantom.inspected.peakRssMiB, noise.inspected.peakRssMiB, us.peakRssMiB) };
+}
+
 async function watchLatency(count, stabilityMs) {
   const dir = join(work, 'watch');
   const inbox = join(dir, 'inbox');
@@ -271,7 +343,9 @@ const gdcmanonCert = (() => {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(work, 'gdcmanon-key.pem'), '-out', cert, '-days', '1', '-subj', '/CN=bench'], { stdio: 'ignore' });
   return cert;
 })();
-if (!existsSync(join(corpus, 'small')) || files(join(corpus, 'small')).length !== small) {
+// The pixel part makes its own corpus; the others share this one.
+const needsCorpus = ['small', 'large', 'watch', 'forward', 'cloud'].some((p) => only.has(p));
+if (needsCorpus && (!existsSync(join(corpus, 'small')) || files(join(corpus, 'small')).length !== small)) {
   rmSync(corpus, { recursive: true, force: true });
   execFileSync(process.execPath, [join(root, 'scripts', 'make-bench-corpus.mjs'), corpus, '--small', String(small), '--large', large], { stdio: 'inherit' });
 }
@@ -287,6 +361,9 @@ try {
   // Box fake → local outbox against a plain download of the same files; the largest file both ways.
   const largest = only.has('cloud') ? files(join(corpus, 'large')).sort((a, b) => statSync(b).size - statSync(a).size)[0] : undefined;
   const cloud = largest ? sideBench('bench-cloud.mjs', [join(corpus, 'small'), largest, '--files', '200'], 'RESULT ') : undefined;
+  const pixels = only.has('pixels') ? await pixelCost() : undefined;
+  // A series run that set slices aside did less work than the run it is compared with: not judged as met.
+  const seriesTarget = (r) => r.inspected.delivered === r.slices && r.headerOnly.delivered === r.slices && r.ratio <= 1.3;
   // Each target is judged only when its part ran.
   const targets = Object.fromEntries(Object.entries({
     smallFilesAtLeast60pctOfCopy: smallResult && smallResult.ratio.filesPerSecond >= 0.6,
@@ -301,8 +378,12 @@ try {
     watchP50Under1s: latency && latency.beyondStabilityMs.p50 < 1000,
     watchP99Under3s: latency && latency.beyondStabilityMs.p99 < 3000,
     cloudLargeBothWaysUnder300MiB: cloud && cloud.large.boxToLocal.peakRssMiB < 300 && cloud.large.localToBox.peakRssMiB < 300,
+    pixelsCtSeriesAtMost1_3xOfHeaderOnly: pixels && seriesTarget(pixels.ctSeries),
+    pixelsCtNoiseSeriesAtMost1_3xOfHeaderOnly: pixels && seriesTarget(pixels.ctSeriesNoise),
+    pixelsUltrasoundAtLeast1ImagePerSecondPerCore: pixels && pixels.ultrasound.delivered === pixels.ultrasound.images && pixels.ultrasound.imagesPerSecond >= 1,
+    pixelsPeakRssUnder1GiBPerWorker: pixels && pixels.peakRssMiB < 1024,
   }).filter(([, v]) => v !== undefined));
-  const result = { date: new Date().toISOString(), machine, method: { copy: 'cp -r, then sync -f of the copy (the agent fsyncs every output)', gdcmanon: 'gdcmanon -e (Basic Profile) -r, then sync -f', anonymize: concurrency ? `--concurrency ${concurrency}` : 'defaults', rounds, compared: 'median seconds over rounds in alternating order' }, small: smallResult, large: largeResult, watch: latency, forwardScale, outage, store, streaming, cloud, targets };
+  const result = { date: new Date().toISOString(), machine, method: { copy: 'cp -r, then sync -f of the copy (the agent fsyncs every output)', gdcmanon: 'gdcmanon -e (Basic Profile) -r, then sync -f', anonymize: concurrency ? `--concurrency ${concurrency}` : 'defaults', rounds, compared: 'median seconds over rounds in alternating order' }, small: smallResult, large: largeResult, watch: latency, forwardScale, outage, store, streaming, cloud, pixels, targets };
   writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
   const line = (label, r) => `${label.padEnd(6)} ${String(r.files).padStart(5)} files ${String(r.megabytes).padStart(8)} MB | cp -r ${r.copy.filesPerSecond} files/s ${r.copy.mbPerSecond} MB/s | anonymize ${r.anonymize.filesPerSecond} files/s ${r.anonymize.mbPerSecond} MB/s, peak RSS ${r.anonymize.peakRssMiB} MiB | ratio ${(r.ratio.mbPerSecond * 100).toFixed(0)}% (medians of ${r.rounds} rounds; cp ${r.copy.roundsSeconds.join('/')} s, anonymize ${r.anonymize.roundsSeconds.join('/')} s)`;
   console.log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}`);
@@ -317,6 +398,13 @@ try {
     const c = cloud.small;
     console.log(`cloud  ${c.files} files ${c.megabytes} MB from the Box fake: plain download ${c.plainDownload.filesPerSecond} files/s ${c.plainDownload.mbPerSecond} MB/s | agent to a local outbox ${c.boxToLocal.filesPerSecond} files/s ${c.boxToLocal.mbPerSecond} MB/s, peak RSS ${c.boxToLocal.peakRssMiB} MiB (transfers ${c.transfers})`);
     console.log(`cloud  ${cloud.large.megabytes} MB: Box → local ${cloud.large.boxToLocal.seconds} s, peak RSS ${cloud.large.boxToLocal.peakRssMiB} MiB | local → Box ${cloud.large.localToBox.seconds} s, peak RSS ${cloud.large.localToBox.peakRssMiB} MiB`);
+  }
+  if (pixels) {
+    for (const [label, r] of [['phantom', pixels.ctSeries], ['noise', pixels.ctSeriesNoise]]) {
+      console.log(`pixels CT series of ${r.slices} (${label}): inspected ${r.inspected.seconds} s (delivered ${r.inspected.delivered}, held ${r.inspected.held}, peak RSS ${r.inspected.peakRssMiB} MiB) vs header only ${r.headerOnly.seconds} s (peak RSS ${r.headerOnly.peakRssMiB} MiB): x${r.ratio} (rounds ${r.inspected.roundsSeconds.join('/')} vs ${r.headerOnly.roundsSeconds.join('/')} s)`);
+    }
+    const u = pixels.ultrasound;
+    console.log(`pixels ${u.images} ultrasound ${u.size}, 1 worker: ${u.imagesPerSecond} images/s (${u.seconds} s; delivered ${u.delivered}, held ${u.held}), peak RSS ${u.peakRssMiB} MiB`);
   }
   for (const [k, v] of Object.entries(targets)) console.log(`${v ? 'PASS' : 'FAIL'} ${k}`);
   console.log(`results: ${outFile}`);
