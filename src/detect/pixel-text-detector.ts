@@ -110,7 +110,7 @@ const matchesHeader = (line: string, ids: readonly string[]): boolean => {
   return ids.some((id) => l.includes(id));
 };
 
-/** Series remembered by one detector at most (the least recently seen forgotten first): ~100 bytes each. */
+/** Series remembered by one detector at most (the least recently seen forgotten first): a few hundred bytes each, ~3 MB in all. */
 export const MAX_SERIES_REMEMBERED = 10_000;
 /** Under 'series', a clean series' images at these counts are looked at too: 64th, 128th, 256th, … */
 export const SERIES_SAMPLE_EVERY = 64;
