@@ -201,7 +201,7 @@ export function createPixelTextDetector(policy: PixelPolicy = DEFAULT_PIXEL_POLI
       const state: SeriesState = { seen: 1, text: false, first: new Promise<boolean>((r) => { settle = r; }) };
       series.set(uid, state);
       if (series.size > MAX_SERIES_REMEMBERED) series.delete(series.keys().next().value as string);
-      // Until the look ends, the verdict is "text": a look that throws leaves the series looked at whole.
+      // A look that throws (decoding errors are findings, not throws) counts as text: the series is looked at whole.
       let findings: readonly Finding[] | undefined;
       try {
         findings = await look(dataset, file);
