@@ -18,8 +18,8 @@ const looking = async () => {
 
 /**
  * How a project treats one kind of image: look at its pixels ('all'), trust the header rules
- * alone ('header'), or look at a series' first image and a sample of the rest, and at all of
- * them once one shows text ('series', see createPixelTextDetector).
+ * alone ('header'), or look at a series' first eight images and a sample of the rest, and at
+ * all of them once one shows text ('series', see createPixelTextDetector).
  */
 export type InspectMode = 'all' | 'series' | 'header';
 
@@ -41,8 +41,8 @@ export interface PixelPolicy {
  * The default: look at every image of the kinds that carry burned-in text (projection and
  * fluoroscopy, ultrasound, mammography, endoscopy and photographs, secondary captures). CT, MR,
  * PT and NM are looked at by series: text in their cross-sections is rare, but when a scanner or
- * a reformat burns it in, it is in every slice, so a series' first image tells, for the cost of
- * one frame instead of hundreds. SEG follows the header rules: its frames are label maps, not
+ * a reformat burns it in, it is in every slice, so a series' first images tell, for the cost of
+ * eight frames instead of hundreds (and a short series is looked at whole). SEG follows the header rules: its frames are label maps, not
  * pictures anything writes text into. A project may set any of them to 'all' or 'header'.
  */
 export const DEFAULT_PIXEL_POLICY: PixelPolicy = {
@@ -127,12 +127,19 @@ export const isSeriesSample = (count: number): boolean => {
   return (k & (k - 1)) === 0;
 };
 
+/**
+ * Under 'series', the first images of a series are each looked at: a short series (a scout, a
+ * dose screen, a handful of key images, an image and its re-saved twin) is looked at whole, and
+ * text on only some of the first slices is still found. Eight, at ~1 s each for a 512² slice.
+ */
+export const SERIES_LOOKED_WHOLE = 8;
+
 /** What one detector remembers of a series under 'series'. */
 interface SeriesState {
   /** Images of the series met so far, counted on arrival (before any waiting). */
   seen: number;
-  /** The first image's verdict: true when it showed text or could not be read (or its look failed). */
-  readonly first: Promise<boolean>;
+  /** The verdicts of its first images (true: text, unreadable pixels, or a look that failed). */
+  readonly early: Array<Promise<boolean>>;
   /** Text was seen in one of its images: every later one is looked at. */
   text: boolean;
 }
@@ -149,12 +156,12 @@ export interface PixelTextDetectorOptions {
  * text read. An image that cannot be decoded cannot be shown clean, and is held too.
  *
  * Under 'series' the detector (one per project in each worker thread, so this closure is the
- * thread's memory of the project's series) looks at the first image of a series it meets. The
- * others of that series wait for that verdict: several instances are in flight at once, and the
- * second must not pass on the header rules while the first is still being read. Text (or pixels
- * that cannot be read) in the first: every later image is looked at. Clean: later images follow
- * the header rules, except the samples (isSeriesSample), and text in a sample turns the series
- * to looking at everything from then on. An image without a Series Instance UID is looked at.
+ * thread's memory of the project's series) looks at the first SERIES_LOOKED_WHOLE images of a
+ * series it meets. The later ones wait for those verdicts: several instances are in flight at
+ * once, and none may pass on the header rules while an earlier one is still being read. Text (or
+ * pixels that cannot be read) in any of them: every later image is looked at. Clean: later images
+ * follow the header rules, except the samples (isSeriesSample), and text in a sample turns the
+ * series to looking at everything from then on. An image without a Series Instance UID is looked at.
  */
 export function createPixelTextDetector(policy: PixelPolicy = DEFAULT_PIXEL_POLICY, options: PixelTextDetectorOptions = {}): Detector {
   /** By Series Instance UID; a Map iterates in insertion order, and a series is re-inserted when met, so the first key is the least recently seen. */
@@ -195,30 +202,31 @@ export function createPixelTextDetector(policy: PixelPolicy = DEFAULT_PIXEL_POLI
   }
 
   async function bySeries(uid: string, dataset: readonly DataElement[], file: DicomFile): Promise<readonly Finding[]> {
-    const known = series.get(uid);
-    if (!known) {
-      let settle!: (text: boolean) => void;
-      const state: SeriesState = { seen: 1, text: false, first: new Promise<boolean>((r) => { settle = r; }) };
-      series.set(uid, state);
-      if (series.size > MAX_SERIES_REMEMBERED) series.delete(series.keys().next().value as string);
-      // A look that throws (decoding errors are findings, not throws) counts as text: the series is looked at whole.
-      let findings: readonly Finding[] | undefined;
-      try {
-        findings = await look(dataset, file);
-        return findings;
-      } finally {
-        state.text = findings === undefined || findings.length > 0;
-        settle(state.text);
-      }
+    let state = series.get(uid);
+    if (state) {
+      series.delete(uid); // re-inserted below: the most recently seen
+    } else {
+      state = { seen: 0, early: [], text: false };
+      if (series.size >= MAX_SERIES_REMEMBERED) series.delete(series.keys().next().value as string);
     }
-    // Counted now, before waiting: arrival order, whatever order the waits end in.
-    known.seen += 1;
-    const count = known.seen;
-    series.delete(uid);
-    series.set(uid, known);
-    if (!(await known.first) && !known.text && !isSeriesSample(count)) return [];
+    series.set(uid, state);
+    // Counted now, before any waiting: arrival order, whatever order the waits end in.
+    state.seen += 1;
+    const count = state.seen;
+    if (count <= SERIES_LOOKED_WHOLE) {
+      const looked = look(dataset, file);
+      // A look that throws (decoding errors are findings, not throws) counts as text.
+      state.early.push(looked.then((f) => f.length > 0, () => true));
+      const findings = await looked;
+      if (findings.length > 0) state.text = true;
+      return findings;
+    }
+    // Later images wait for every early verdict: none passes on the header rules while one of the
+    // first images (in flight beside it) may still show text.
+    const earlyText = (await Promise.all(state.early)).some(Boolean);
+    if (!earlyText && !state.text && !isSeriesSample(count)) return [];
     const findings = await look(dataset, file);
-    if (findings.length > 0) known.text = true;
+    if (findings.length > 0) state.text = true;
     return findings;
   }
 

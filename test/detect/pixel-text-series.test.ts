@@ -1,8 +1,8 @@
 // The pixel detector's 'series' mode, with the OCR replaced by a fake (decoding stays real, on
-// tiny in-memory frames): which images of a series are looked at, that the first image's verdict
-// is waited for by the images in flight beside it, and that what it remembers is bounded.
+// tiny in-memory frames): which images of a series are looked at, that the first images' verdicts
+// are waited for by the images in flight beside them, and that what it remembers is bounded.
 import { describe, expect, it, vi } from 'vitest';
-import { DEFAULT_PIXEL_POLICY, MAX_SERIES_REMEMBERED, createPixelTextDetector, isSeriesSample, modeFor } from '../../src/detect/pixel-text-detector.js';
+import { DEFAULT_PIXEL_POLICY, MAX_SERIES_REMEMBERED, SERIES_LOOKED_WHOLE, createPixelTextDetector, isSeriesSample, modeFor } from '../../src/detect/pixel-text-detector.js';
 import type { InstanceFacts } from '../../src/detect/detector.js';
 import type { TextLine } from '../../src/detect/ocr-engine.js';
 import type { DataElement } from '../../src/dicom/dataset.js';
@@ -66,27 +66,35 @@ describe("'series': a series' first image tells", () => {
     expect(picked).toEqual([64, 128, 256, 512, 1024, 2048, 4096]);
   });
 
-  it('makes the images in flight beside the first wait for its verdict, and looks at all of them after text', async () => {
-    const ocr = fakeOcr(new Set([1]));
+  it('looks at the first eight, makes the images in flight beside them wait for their verdicts, and looks at all after text', async () => {
+    expect(SERIES_LOOKED_WHOLE).toBe(8);
+    const ocr = fakeOcr(new Set([5]));
     const d = createPixelTextDetector(DEFAULT_PIXEL_POLICY, { textInFrame: ocr.textInFrame });
     ocr.hold();
-    const results = [1, 2, 3].map((i) => { const { dataset, file } = image('1.2.3.1', i); return d.inspect(CT, dataset, file); });
+    const results = Array.from({ length: 10 }, (_, i) => { const { dataset, file } = image('1.2.3.1', i + 1); return d.inspect(CT, dataset, file); });
     let settled = 0;
     for (const r of results) void r.then(() => { settled += 1; });
-    await vi.waitFor(() => expect(ocr.looked).toEqual([1]));
+    await vi.waitFor(() => expect(ocr.looked).toHaveLength(8));
     for (let i = 0; i < 5; i++) await flush();
-    // Only the first is being read; the other two neither passed nor started.
-    expect(ocr.looked).toEqual([1]);
+    // The first eight are being read; the 9th and 10th neither passed nor started.
+    expect([...ocr.looked].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(settled).toBe(0);
     ocr.release();
-    const [first, second, third] = await Promise.all(results);
-    expect(rules(first ?? [])).toEqual(['text-in-pixels']);
-    expect([...ocr.looked].sort((a, b) => a - b)).toEqual([1, 2, 3]);
-    // The later ones were looked at: their own pixels (clean here) decide, not the first's.
-    expect(second).toEqual([]);
-    expect(third).toEqual([]);
-    for (let i = 4; i <= 10; i++) { const { dataset, file } = image('1.2.3.1', i); await d.inspect(CT, dataset, file); }
-    expect(ocr.looked).toHaveLength(10);
+    const found = await Promise.all(results);
+    expect(found.map((f, i) => (f.length > 0 ? i + 1 : 0)).filter(Boolean)).toEqual([5]);
+    // Text in the 5th: the 9th and 10th were looked at (their own pixels, clean here, decide).
+    expect([...ocr.looked].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    for (let i = 11; i <= 14; i++) { const { dataset, file } = image('1.2.3.1', i); await d.inspect(CT, dataset, file); }
+    expect(ocr.looked).toHaveLength(14);
+  });
+
+  it('looks at every image of a series of up to eight: an image and its twin with text are both looked at', async () => {
+    const ocr = fakeOcr(new Set([2]));
+    const d = createPixelTextDetector(DEFAULT_PIXEL_POLICY, { textInFrame: ocr.textInFrame });
+    const clean = image('1.2.3.9', 1);
+    const twin = image('1.2.3.9', 2);
+    expect(await d.inspect(CT, clean.dataset, clean.file)).toEqual([]);
+    expect(rules(await d.inspect(CT, twin.dataset, twin.file))).toEqual(['text-in-pixels']);
   });
 
   it('lets a clean series pass on the header rules, but for its samples; text in a sample turns it to looking at all', async () => {
@@ -101,9 +109,10 @@ describe("'series': a series' first image tells", () => {
       }));
     }
     expect(held).toEqual([128]);
-    expect(ocr.looked.slice(0, 3)).toEqual([1, 64, 128]);
+    expect([...ocr.looked.slice(0, 8)].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(ocr.looked.slice(8, 10)).toEqual([64, 128]);
     // From the 129th on, every image is looked at.
-    expect(ocr.looked.slice(3)).toEqual(Array.from({ length: 72 }, (_, i) => 129 + i));
+    expect(ocr.looked.slice(10)).toEqual(Array.from({ length: 72 }, (_, i) => 129 + i));
   });
 
   it('counts a first image whose pixels cannot be read as text: the whole series is looked at', async () => {
@@ -111,21 +120,21 @@ describe("'series': a series' first image tells", () => {
     const d = createPixelTextDetector(DEFAULT_PIXEL_POLICY, { textInFrame: ocr.textInFrame });
     const first = image('1.2.3.3', 1, true);
     expect(rules(await d.inspect(CT, first.dataset, first.file))).toEqual(['pixels-unreadable']);
-    for (let i = 2; i <= 5; i++) { const { dataset, file } = image('1.2.3.3', i); expect(await d.inspect(CT, dataset, file)).toEqual([]); }
-    expect(ocr.looked).toEqual([2, 3, 4, 5]);
+    for (let i = 2; i <= 12; i++) { const { dataset, file } = image('1.2.3.3', i); expect(await d.inspect(CT, dataset, file)).toEqual([]); }
+    expect(ocr.looked).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   });
 
   it('keeps series apart, looks at an image without a Series Instance UID, and leaves SEG to the header', async () => {
     const ocr = fakeOcr(new Set([101]));
     const d = createPixelTextDetector(DEFAULT_PIXEL_POLICY, { textInFrame: ocr.textInFrame });
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 10; i++) {
       for (const [series, base] of [['1.2.3.4', 100], ['1.2.3.5', 200]] as const) {
         const { dataset, file } = image(series, base + 1 + i);
         await d.inspect(CT, dataset, file);
       }
     }
-    // 1.2.3.4 began with text (all looked at); 1.2.3.5 was clean (its first only).
-    expect(ocr.looked).toEqual([101, 201, 102, 103, 104]);
+    // 1.2.3.4 began with text (all looked at); 1.2.3.5 was clean (its first eight only).
+    expect(ocr.looked).toEqual([...Array.from({ length: 8 }, (_, i) => [101 + i, 201 + i]).flat(), 109, 110]);
     ocr.looked.length = 0;
     for (let i = 1; i <= 3; i++) { const { dataset, file } = image(undefined, 300 + i); await d.inspect(CT, dataset, file); }
     expect(ocr.looked).toEqual([301, 302, 303]);
@@ -138,17 +147,18 @@ describe("'series': a series' first image tells", () => {
     const ocr = fakeOcr();
     const d = createPixelTextDetector(DEFAULT_PIXEL_POLICY, { textInFrame: ocr.textInFrame });
     const meet = async (series: string) => { const { dataset, file } = image(series, 7); await d.inspect(CT, dataset, file); };
-    await meet('9.0');
+    for (let i = 0; i < SERIES_LOOKED_WHOLE; i++) await meet('9.0');
     for (let s = 1; s < MAX_SERIES_REMEMBERED; s++) await meet(`9.${s}`);
-    expect(ocr.looked).toHaveLength(MAX_SERIES_REMEMBERED);
-    // Met again (clean, not a sample): not looked at, and now the most recently seen.
+    const looks = SERIES_LOOKED_WHOLE + MAX_SERIES_REMEMBERED - 1;
+    expect(ocr.looked).toHaveLength(looks);
+    // Met again (clean, past its first eight, not a sample): not looked at, and now the most recently seen.
     await meet('9.0');
-    expect(ocr.looked).toHaveLength(MAX_SERIES_REMEMBERED);
+    expect(ocr.looked).toHaveLength(looks);
     // One more series: the least recently seen (9.1) is forgotten, 9.0 is not.
     await meet('9.new');
     await meet('9.0');
-    expect(ocr.looked).toHaveLength(MAX_SERIES_REMEMBERED + 1);
+    expect(ocr.looked).toHaveLength(looks + 1);
     await meet('9.1');
-    expect(ocr.looked).toHaveLength(MAX_SERIES_REMEMBERED + 2);
+    expect(ocr.looked).toHaveLength(looks + 2);
   });
 });
