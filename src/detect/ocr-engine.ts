@@ -76,8 +76,21 @@ function ocr(): Promise<Ocr> {
   return engine;
 }
 
+/**
+ * Looks one at a time in a thread: with one inference thread, concurrent looks gain no speed, and
+ * each holds the detector's buffers for its image (~100 MB at 1024²): sixteen images in flight,
+ * eight of a series' first images looked at together, took a worker past 1.2 GB.
+ */
+let turn: Promise<unknown> = Promise.resolve();
+
 /** Finds and reads text lines in a normalised frame (see normalizeForDetection). */
-export async function detectText(image: DetectorImage): Promise<TextLine[]> {
+export function detectText(image: DetectorImage): Promise<TextLine[]> {
+  const run = turn.then(() => detectNow(image));
+  turn = run.catch(() => undefined);
+  return run;
+}
+
+async function detectNow(image: DetectorImage): Promise<TextLine[]> {
   const engineReady = await ocr();
   const rgba = new Uint8Array(image.width * image.height * 4);
   for (let i = 0; i < image.grey.length; i++) {
