@@ -43,6 +43,13 @@ const DECODED_AS: Readonly<Record<string, string>> = {
 };
 
 const EXTENDED_OFFSET_TABLE = tagOf(0x7fe0, 0x0001);
+const LOSSY_IMAGE_COMPRESSION = tagOf(0x0028, 0x2110);
+/**
+ * Syntaxes whose pixels may have been through lossy compression (JPEG baseline and extended,
+ * JPEG-LS near-lossless, JPEG 2000 and HTJ2K that allow either): an output decoded from them
+ * without Lossy Image Compression says 01 (PS3.3 C.7.6.1.1.5), the safe reading when it is unknown.
+ */
+const MAY_BE_LOSSY = new Set(['1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.4.51', '1.2.840.10008.1.2.4.81', '1.2.840.10008.1.2.4.91', '1.2.840.10008.1.2.4.203']);
 const EXTENDED_OFFSET_TABLE_LENGTHS = tagOf(0x7fe0, 0x0002);
 
 const findText: FindText = async (frame) => {
@@ -122,6 +129,10 @@ function withPixels(file: DicomFile, frames: readonly DecodedFrame[], photometri
     [tagOf(0x0028, 0x0004), cs(tagOf(0x0028, 0x0004), photometric)],
     [Tags.BurnedInAnnotation, cs(Tags.BurnedInAnnotation, 'NO')],
   ]);
+  // Decoded from a syntax that may have lost detail: the native output says so, when the input did not.
+  if (MAY_BE_LOSSY.has(file.transferSyntax.uid) && !file.dataset.some((e) => e.tag === LOSSY_IMAGE_COMPRESSION)) {
+    replaced.set(LOSSY_IMAGE_COMPRESSION, cs(LOSSY_IMAGE_COMPRESSION, '01'));
+  }
   if (first.samplesPerPixel > 1) {
     // US, in the input's byte order (little endian: big endian inputs are refused above).
     replaced.set(tagOf(0x0028, 0x0006), { kind: 'value', tag: tagOf(0x0028, 0x0006), vr: 'US', value: Buffer.from([0, 0]) });

@@ -89,6 +89,15 @@ describe('cleanPixelText', () => {
     });
   }
 
+  it('says Lossy Image Compression 01 for pixels decoded from a lossy syntax that did not say so, and keeps what an input says', async () => {
+    const read = await readDicomFile(join(PYDICOM_TEST_FILES, 'SC_rgb_jpeg_dcmtk.dcm'));
+    const lossy = { ...read, dataset: read.dataset.filter((e) => e.tag !== tagOf(0x0028, 0x2110)) };
+    const r = await cleanPixelText(lossy, [BOX], { find: nothing });
+    expect(r.kind === 'cleaned' && asciiValue(r.file.dataset, tagOf(0x0028, 0x2110))).toBe('01');
+    const lossless = await cleanPixelText(await readDicomFile(join(PYDICOM_TEST_FILES, 'MR_small_jpeg_ls_lossless.dcm')), [BOX], { find: nothing });
+    expect(lossless.kind === 'cleaned' && lossless.file.dataset.some((e) => e.tag === tagOf(0x0028, 0x2110) && asciiValue(lossless.file.dataset, e.tag) === '01')).toBe(false);
+  });
+
   it('looks again after each round, blanks what it finds next, and gives up after three', async () => {
     const input = await readDicomFile(join(PYDICOM_TEST_FILES, 'CT_small.dcm'));
     const seen: number[] = [];
