@@ -3,7 +3,7 @@ import type { DicomFile } from '../dicom/read-file.js';
 import { Tags, tagOf } from '../dicom/tag.js';
 import { EXPLICIT_LITTLE, transferSyntaxFor } from '../dicom/transfer-syntax.js';
 import type { DecodedFrame } from '../pixels/decode-frame.js';
-import { type Rect, backgroundPixel, fillRects, paddedRect } from '../pixels/blank-boxes.js';
+import { type Rect, fillRects, paddedRect, ringFill } from '../pixels/blank-boxes.js';
 import { type LosslessSyntax, encodeLossless } from '../pixels/encode-lossless.js';
 import { embeddedOverlayPlan } from '../deid/embedded-overlays.js';
 import { PixelError, decodedFrameBytes } from '../pixels/image-geometry.js';
@@ -54,12 +54,14 @@ const EXTENDED_OFFSET_TABLE_LENGTHS = tagOf(0x7fe0, 0x0002);
 
 const findText: FindText = async (frame) => {
   const [{ textInFrame }, { allowListed }] = await Promise.all([import('./pixel-text.js'), import('./pixel-text-detector.js')]);
-  return (await textInFrame(frame)).filter((l) => !allowListed(l.text)).map((l) => l.box);
+  // Every box the detector draws counts here, whatever its confidence or length: what is left
+  // after blanking is a fragment, read poorly by nature.
+  return (await textInFrame(frame, { every: true })).filter((l) => !allowListed(l.text)).map((l) => l.box);
 };
 
 /**
- * Blanks the text found in an image: every box, padded, is filled with the frame's background in
- * every frame (text drawn by a modality stays in place from frame to frame, and a frame the
+ * Blanks the text found in an image: every box, padded, is filled with the ground around it (the
+ * median of a thin ring outside it, see ringFill) in every frame (text drawn by a modality stays in place from frame to frame, and a frame the
  * detector did not sample gets the same treatment). Every frame is then looked at again; what is
  * still found is blanked in the next round, up to three. Only an image in which the last look
  * finds nothing comes back cleaned; every other case is refused, with a reason, and stays held.
@@ -80,7 +82,7 @@ export async function cleanPixelText(file: DicomFile, boxes: readonly TextBox[],
     const g = pixels.geometry;
     if (g.bitsAllocated === 1) return { kind: 'refused', reason: '1-bit pixel data is not cleaned' };
     const photometric = DECODED_AS[g.photometricInterpretation];
-    if (!photometric) return { kind: 'refused', reason: `${g.photometricInterpretation} pixels are not cleaned` };
+    if (!photometric) return { kind: 'refused', reason: 'pixels of this Photometric Interpretation (0028,0004) are not cleaned' };
     if (pixels.frameCount > MAX_CLEAN_FRAMES) return { kind: 'refused', reason: `${pixels.frameCount} frames: more than ${MAX_CLEAN_FRAMES} are not cleaned unattended` };
     if (pixels.frameCount * decodedFrameBytes(g) > MAX_CLEAN_BYTES) return { kind: 'refused', reason: 'the decoded frames are too large to clean in memory' };
     for (let i = 0; i < pixels.frameCount; i++) frames.push(await pixels.frame(i));
@@ -89,7 +91,7 @@ export async function cleanPixelText(file: DicomFile, boxes: readonly TextBox[],
     let pending: TextBox[] = [...boxes];
     for (let round = 1; round <= MAX_ROUNDS; round++) {
       const rects = pending.map((b) => paddedRect(b, g.columns, g.rows));
-      for (const frame of frames) fillRects(frame, rects, backgroundPixel(frame));
+      for (const frame of frames) for (const rect of rects) fillRects(frame, [rect], ringFill(frame, rect));
       blanked.push(...pending);
       pending = [];
       for (const [index, frame] of frames.entries()) {

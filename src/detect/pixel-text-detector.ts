@@ -88,7 +88,8 @@ export function modeFor(policy: PixelPolicy, facts: InstanceFacts): InspectMode 
  * are dates and record numbers.
  */
 const MARKER = /^(L|R|A|P|H|F|S|I|AP|PA|LAT|LL|RL|RAO|LAO|SUP|INF|ANT|POST)$/;
-const SCALE = /^\d{1,3}([.,]\d+)?\s?(CM|MM)?$/;
+// A scale mark: up to 3 digits, up to 2 decimals ("10", "5.5 cm"); "123.4567890" is a record number.
+const SCALE = /^\d{1,3}([.,]\d{1,2})?\s?(CM|MM)?$/;
 export const allowListed = (line: string): boolean => {
   const t = line.toUpperCase().trim();
   return MARKER.test(t) || SCALE.test(t);
@@ -142,6 +143,18 @@ interface SeriesState {
   readonly early: Array<Promise<boolean>>;
   /** Text was seen in one of its images: every later one is looked at. */
   text: boolean;
+  /** What its first images look like (see imageKind): a later image of another kind is looked at. */
+  readonly kinds: Set<string>;
+}
+
+/**
+ * What kind of image this is, as far as a series goes: SOP class, Image Type, size and
+ * photometric interpretation. A key image, a screen save or a reformat saved into an existing
+ * series later differs from the slices the series began with, and is looked at.
+ */
+function imageKind(facts: InstanceFacts, dataset: readonly DataElement[]): string {
+  const hex = (tag: number): string => valueOf(dataset, tag)?.toString('hex') ?? '';
+  return [facts.sopClassUid, facts.imageType.join('\\'), hex(tagOf(0x0028, 0x0010)), hex(tagOf(0x0028, 0x0011)), hex(tagOf(0x0028, 0x0004))].join('|');
 }
 
 export interface PixelTextDetectorOptions {
@@ -201,19 +214,21 @@ export function createPixelTextDetector(policy: PixelPolicy = DEFAULT_PIXEL_POLI
     }];
   }
 
-  async function bySeries(uid: string, dataset: readonly DataElement[], file: DicomFile): Promise<readonly Finding[]> {
+  async function bySeries(uid: string, facts: InstanceFacts, dataset: readonly DataElement[], file: DicomFile): Promise<readonly Finding[]> {
     let state = series.get(uid);
     if (state) {
       series.delete(uid); // re-inserted below: the most recently seen
     } else {
-      state = { seen: 0, early: [], text: false };
+      state = { seen: 0, early: [], text: false, kinds: new Set() };
       if (series.size >= MAX_SERIES_REMEMBERED) series.delete(series.keys().next().value as string);
     }
     series.set(uid, state);
     // Counted now, before any waiting: arrival order, whatever order the waits end in.
     state.seen += 1;
     const count = state.seen;
+    const kind = imageKind(facts, dataset);
     if (count <= SERIES_LOOKED_WHOLE) {
+      state.kinds.add(kind);
       const looked = look(dataset, file);
       // A look that throws (decoding errors are findings, not throws) counts as text.
       state.early.push(looked.then((f) => f.length > 0, () => true));
@@ -224,7 +239,7 @@ export function createPixelTextDetector(policy: PixelPolicy = DEFAULT_PIXEL_POLI
     // Later images wait for every early verdict: none passes on the header rules while one of the
     // first images (in flight beside it) may still show text.
     const earlyText = (await Promise.all(state.early)).some(Boolean);
-    if (!earlyText && !state.text && !isSeriesSample(count)) return [];
+    if (!earlyText && !state.text && !isSeriesSample(count) && state.kinds.has(kind)) return [];
     const findings = await look(dataset, file);
     if (findings.length > 0) state.text = true;
     return findings;
@@ -237,7 +252,9 @@ export function createPixelTextDetector(policy: PixelPolicy = DEFAULT_PIXEL_POLI
       const mode = modeFor(policy, facts);
       if (mode === 'header') return [];
       const uid = mode === 'series' ? asciiValue(dataset, Tags.SeriesInstanceUID) : undefined;
-      return uid ? bySeries(uid, dataset, file) : look(dataset, file);
+      // Keyed by study and series: a series UID reused in another study (a copy, a careless
+      // workstation) is another series, and does not inherit a clean verdict.
+      return uid ? bySeries(`${asciiValue(dataset, Tags.StudyInstanceUID) ?? ''}/${uid}`, facts, dataset, file) : look(dataset, file);
     },
   };
 }

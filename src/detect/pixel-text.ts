@@ -46,11 +46,11 @@ export function tilesOf(image: DetectorImage): Array<{ readonly tile: DetectorIm
 }
 
 /** Text lines of a detector image, read tile by tile, with boxes in the whole frame's pixels. */
-async function linesOf(image: DetectorImage): Promise<TextLine[]> {
+async function linesOf(image: DetectorImage, every: boolean): Promise<TextLine[]> {
   const out: TextLine[] = [];
   for (const { tile, x0, y0 } of tilesOf(image)) {
     if (tile.frameWidth <= 0 || tile.frameHeight <= 0) continue; // padding only
-    for (const l of (await detectText(tile)).filter(counts)) {
+    for (const l of (await detectText(tile)).filter((line) => every || counts(line))) {
       out.push({ ...l, box: { ...l.box, x: l.box.x + Math.floor(x0 / image.scale), y: l.box.y + Math.floor(y0 / image.scale) } });
     }
   }
@@ -58,12 +58,15 @@ async function linesOf(image: DetectorImage): Promise<TextLine[]> {
 }
 
 /**
- * Text lines in one decoded frame. A colour frame is looked at twice, as max(R, G, B) and as
+ * Text lines in one decoded frame: those read with confidence and at least 2 characters, or with
+ * `every`, every line the detector boxed (what the cleaner's second look goes by: a leftover
+ * character, or a line read poorly, is still text to blank). A colour frame is looked at twice, as max(R, G, B) and as
  * luma, since each hides what the other shows (white text on a saturated colour; coloured text
  * on a dark ground); the lines of both are kept.
  */
-export async function textInFrame(frame: DecodedFrame): Promise<TextLine[]> {
-  const lines = await linesOf(normalizeForDetection(frame));
-  if (hasChroma(frame)) lines.push(...(await linesOf(normalizeForDetection(frame, { colour: 'luma' }))));
+export async function textInFrame(frame: DecodedFrame, options: { readonly every?: boolean } = {}): Promise<TextLine[]> {
+  const every = options.every ?? false;
+  const lines = await linesOf(normalizeForDetection(frame), every);
+  if (hasChroma(frame)) lines.push(...(await linesOf(normalizeForDetection(frame, { colour: 'luma' }), every)));
   return lines;
 }

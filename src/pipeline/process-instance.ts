@@ -140,15 +140,24 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
 }
 
 /**
- * Under onText 'clean': the text the pixel detector found is blanked and verified. An image the
- * header rules held (ultrasound, Burned In Annotation YES) is looked at by the pixel detector too:
- * it is released only when text was found there and cleaning was verified, never because nothing
- * was found (the header's word stands against a reader that may have missed it). Undefined: there
- * was no text to clean (an unreadable image, a header rule with nothing seen), and the image is held.
+ * The header rules that only say text is likely (ultrasound, secondary capture, screen saves):
+ * under onText 'clean' the pixel detector may look and clean instead. Burned In Annotation YES
+ * (the header says there is text: a reader that finds some of it may have missed the rest),
+ * encapsulated documents and a project's own rules always hold.
+ */
+const LIKELY_TEXT_RULES = new Set(['ultrasound', 'ultrasound-class', 'secondary-capture', 'screen-save']);
+
+/**
+ * Under onText 'clean': the text the pixel detector found is blanked and verified. An image held
+ * only by the likely-text header rules is looked at by the pixel detector too: it is released
+ * only when text was found there and cleaning was verified, never because nothing was found (the
+ * header's word stands against a reader that may have missed it). Undefined: there is nothing
+ * the cleaner may clean (an unreadable image, a header rule that always holds, a header rule with
+ * nothing seen), and the image is held.
  */
 async function cleanFoundText(file: DicomFile, findings: readonly Finding[], detectors: readonly Detector[], options: { readonly syntax?: LosslessSyntax }): Promise<CleanResult | undefined> {
   const isText = (f: Finding): boolean => (f.rule === 'text-in-pixels' || f.rule === 'text-matches-header') && (f.boxes?.length ?? 0) > 0;
-  if (findings.some((f) => f.detector === 'pixel-text' && !isText(f))) return undefined;
+  if (findings.some((f) => (f.detector === 'pixel-text' && !isText(f)) || (f.detector !== 'pixel-text' && !LIKELY_TEXT_RULES.has(f.rule)))) return undefined;
   let text = findings.filter(isText);
   if (text.length === 0) {
     const pixel = detectors.find((d) => d.name === 'pixel-text');

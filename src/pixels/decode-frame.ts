@@ -96,7 +96,8 @@ export async function openPixelFrames(file: DicomFile): Promise<PixelFrames> {
     const uid = file.transferSyntax.uid;
     if (NATIVE.has(uid)) return nativeFrames(geometry, pixels, read, !file.encoding.littleEndian, close);
     const codec = codecFor(uid);
-    if (!codec) throw new PixelError('unsupported', `transfer syntax ${uid}`);
+    // The UID only when it is one: the meta group is the input's, and a reason never carries its text.
+    if (!codec) throw new PixelError('unsupported', `transfer syntax ${/^[0-9.]{1,64}$/.test(uid) ? uid : '(not a UID)'}`);
     if (!pixels.undefinedLength) throw new PixelError('malformed', 'encapsulated pixel data with a defined length');
     const { offsetTable, fragments } = await readFragments(read, pixels.offset, pixels.length);
     const frames = await framesOf(read, geometry.numberOfFrames, offsetTable, fragments, codec.starts);
@@ -120,7 +121,8 @@ export async function openPixelFrames(file: DicomFile): Promise<PixelFrames> {
         try {
           decoded = codec.decode(ctx, NativeCodecs).getDecodedBuffer();
         } catch (e) {
-          throw new PixelError('malformed', `frame ${index} does not decode (${(e as Error).message.slice(0, 80)})`);
+          // The codec's message is left out: it may quote the codestream's own bytes.
+          throw new PixelError('malformed', `frame ${index} does not decode (${(e as Error).name})`);
         }
         const expected = decodedFrameBytes(geometry);
         // Exactly the header's size: a codestream of other dimensions would show (or hide) another picture.
@@ -144,6 +146,9 @@ function nativeFrames(g: ImageGeometry, pixels: BulkElement, read: ReadBytes, bi
   if (g.bitsAllocated === 1) return bitFrames(g, pixels, read, close);
   const frameBytes = nativeFrameBytes(g);
   if (pixels.length < frameBytes * g.numberOfFrames) throw new PixelError('truncated', `pixel data of ${pixels.length} bytes for ${g.numberOfFrames} frames of ${frameBytes}`);
+  // More than the declared frames (and a pad byte) is pixel data nobody looks at that would still
+  // ship: frames hidden past Number of Frames. Held, not passed.
+  if (pixels.length > frameBytes * g.numberOfFrames + 1) throw new PixelError('malformed', `pixel data of ${pixels.length} bytes is longer than ${g.numberOfFrames} frames of ${frameBytes}`);
   return {
     geometry: g, frameCount: g.numberOfFrames, close,
     async frame(index) {

@@ -47,6 +47,9 @@ const T = {
   PixelRepresentation: tagOf(0x0028, 0x0103),
 } as const;
 
+/** The colour photometric interpretations of PS3.3 C.7.6.3.1.2 (with 3 samples per pixel). */
+const COLOUR = new Set(['RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_PARTIAL_422', 'YBR_PARTIAL_420', 'YBR_ICT', 'YBR_RCT']);
+
 /** The limits of what is decoded: a frame past them is not an image this service meets. */
 const MAX_SIDE = 65_535;
 const MAX_FRAMES = 1_000_000;
@@ -90,7 +93,9 @@ export function imageGeometryOf(dataset: readonly DataElement[], littleEndian: b
   if (samplesPerPixel !== 1 && samplesPerPixel !== 3) throw new PixelError('unsupported', `Samples per Pixel ${samplesPerPixel}`);
   if (pixelRepresentation > 1 || planarConfiguration > 1) throw new PixelError('malformed', 'Pixel Representation or Planar Configuration out of range');
   const mono = photometricInterpretation === 'MONOCHROME1' || photometricInterpretation === 'MONOCHROME2' || photometricInterpretation === 'PALETTE COLOR';
-  if (mono !== (samplesPerPixel === 1)) throw new PixelError('malformed', `${photometricInterpretation} with ${samplesPerPixel} samples per pixel`);
+  // Named by the tag, never by its value: a reason must not carry what the input wrote there.
+  if (!mono && !COLOUR.has(photometricInterpretation)) throw new PixelError('unsupported', 'a Photometric Interpretation (0028,0004) that is not a standard one');
+  if (mono !== (samplesPerPixel === 1)) throw new PixelError('malformed', `a Photometric Interpretation (0028,0004) that does not fit ${samplesPerPixel} samples per pixel`);
   const palette = photometricInterpretation === 'PALETTE COLOR' ? paletteOf(dataset, littleEndian) : undefined;
   return {
     ...(palette ? { palette } : {}),

@@ -12,7 +12,7 @@ import { asciiValue, valueOf } from '../../src/dicom/dataset.js';
 import { readDicomFile } from '../../src/dicom/read-file.js';
 import { Tags, tagOf } from '../../src/dicom/tag.js';
 import { type FindText, MAX_ROUNDS, cleanPixelText } from '../../src/detect/pixel-text-cleaner.js';
-import { backgroundPixel, paddedRect } from '../../src/pixels/blank-boxes.js';
+import { paddedRect, ringFill } from '../../src/pixels/blank-boxes.js';
 import { type DecodedFrame, openPixelFrames } from '../../src/pixels/decode-frame.js';
 import { buildFileMeta } from '../../src/dicom/file-meta.js';
 import { writePart10File } from '../../src/dicom/write-file.js';
@@ -73,7 +73,7 @@ describe('cleanPixelText', () => {
         const a = after[i] as DecodedFrame;
         expect([a.rows, a.columns, a.samplesPerPixel, a.bitsAllocated, a.bitsStored, a.pixelRepresentation]).toEqual([b.rows, b.columns, b.samplesPerPixel, b.bitsAllocated, b.bitsStored, b.pixelRepresentation]);
         const rect = paddedRect(BOX, b.columns, b.rows);
-        const fill = backgroundPixel(b);
+        const fill = ringFill(b, rect);
         const size = fill.length;
         let changed = 0;
         for (let y = 0; y < b.rows; y++) {

@@ -99,11 +99,14 @@ describe('cleaning burned-in text (onText: clean)', () => {
       'dx-clean.dcm': { from: 'ct-clean.dcm', set: dx },
       'us-clean.dcm': { from: 'rgb-clean.dcm', set: { '(0008,0060)': 'US' } },
       'dx-bigendian.dcm': { from: 'ct-white-tl.dcm', set: dx, encode: ['dcmconv', '+tb'] },
+      // The header says there is text: a reader that finds some of it may have missed the rest.
+      'dx-says-yes.dcm': { from: 'ct-white-tl.dcm', set: { ...dx, '(0028,0301)': 'YES' } },
     });
     const r = anonymizeCleaning(dir);
     expect(r.failed).toEqual([]);
-    // Held: the ultrasound with nothing found (the header's word stands) and the big endian one.
-    expect(r.sidecars.map((s) => s.findings.map((f) => f.rule).join(',')).sort()).toEqual(['text-in-pixels,not-cleaned', 'ultrasound,secondary-capture']);
+    // Held: the ultrasound with nothing found (the header's word stands), the big endian one, and
+    // the one whose header says Burned In Annotation YES (never overridden by cleaning).
+    expect(r.sidecars.map((s) => s.findings.map((f) => f.rule).join(',')).sort()).toEqual(['burned-in-annotation', 'text-in-pixels,not-cleaned', 'ultrasound,secondary-capture']);
     expect(r.sidecars.find((s) => s.reason.includes('not-cleaned'))?.findings[1]?.reason).toBe('big endian pixel data is not cleaned');
     expect(r.outputs).toHaveLength(Object.keys(TEXT).length + 1);
 

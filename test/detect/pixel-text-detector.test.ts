@@ -46,7 +46,7 @@ describe('which images and frames are looked at', () => {
 describe('what text holds an image', () => {
   it('lets through one marker or one scale number only; runs of numbers are dates and record numbers', () => {
     for (const ok of ['L', 'R', 'AP', 'LAT', '10', '5 cm', '2.5mm', 'cm']) expect(allowListed(ok), ok).toBe(ok !== 'cm');
-    for (const held of ['12 05 80', '123 456 789', 'L R', 'DOE', '1234', 'MRN 12', '10 cm 20']) expect(allowListed(held), held).toBe(false);
+    for (const held of ['12 05 80', '123 456 789', 'L R', 'DOE', '1234', 'MRN 12', '10 cm 20', '123.4567890', '12.3456789', '1.234']) expect(allowListed(held), held).toBe(false);
   });
 
   it('holds pixel data whose geometry is missing or inconsistent, and stops the chain at the first finding', async () => {
@@ -54,6 +54,12 @@ describe('what text holds an image', () => {
     expect(() => imageGeometryOf(base.filter((e) => e.tag !== tagOf(0x28, 0x100)), true)).toThrow(/malformed: no Bits Allocated/);
     expect(() => imageGeometryOf(base.filter((e) => e.tag !== tagOf(0x28, 0x10)), true)).toThrow(PixelError);
     expect(() => imageGeometryOf([...base.filter((e) => e.tag !== tagOf(0x28, 0x102)), us(0x102, 16)], true)).toThrow(/High Bit/);
+    // A Photometric Interpretation that is not one is named by its tag, never quoted (a reason is written to the sidecar).
+    for (const spp of [1, 3]) {
+      const phi = [...base.filter((e) => e.tag !== tagOf(0x28, 0x2) && e.tag !== tagOf(0x28, 0x4)), us(0x2, spp), cs(0x4, 'DOE^JANE 12345678')];
+      expect(() => imageGeometryOf(phi, true)).toThrow(/Photometric Interpretation \(0028,0004\)/);
+      expect(() => imageGeometryOf(phi, true)).not.toThrow(/DOE|JANE|12345678/);
+    }
     // Pixel data without Rows, as the detector meets it: held as unreadable, not passed as "no image".
     const pixels: DataElement = { kind: 'bulk', tag: tagOf(0x7fe0, 0x10), vr: 'OW', offset: 0, length: 128, undefinedLength: false };
     const dataset = [...base.filter((e) => e.tag !== tagOf(0x28, 0x10)), pixels];
@@ -61,6 +67,11 @@ describe('what text holds an image', () => {
       encoding: { littleEndian: true, explicitVR: true }, meta: [], dataset, bytes: Buffer.alloc(256) } satisfies DicomFile;
     const findings = await createPixelTextDetector().inspect(facts('DX'), dataset, file);
     expect(findings.map((f) => f.rule)).toEqual(['pixels-unreadable']);
+    // Native pixel data longer than its frames (a frame hidden past Number of Frames): held, not passed.
+    const long = [...base, { kind: 'value', tag: tagOf(0x7fe0, 0x10), vr: 'OW', value: Buffer.alloc(8 * 8 * 2 * 3) } satisfies DataElement];
+    const longFile = { ...file, dataset: long };
+    const held = await createPixelTextDetector().inspect(facts('DX'), long, longFile);
+    expect(held.map((f) => f.reason)).toEqual(['the pixels cannot be inspected: [pixels] malformed: pixel data of 384 bytes is longer than 1 frames of 128']);
     // No pixel data at all (a structured report): nothing to look at.
     expect(await createPixelTextDetector().inspect(facts('DX'), base, { ...file, dataset: base })).toEqual([]);
     // The chain stops at the first detector that holds: the costly one is not asked.

@@ -18,10 +18,12 @@ const str = (g: number, e: number, vr: string, v: string): DataElement => ({ kin
  * An 8×8 8-bit image whose first two pixels carry `id` (what the fake OCR goes by); `unreadable`
  * leaves out Rows, so decoding fails before any OCR.
  */
-function image(series: string | undefined, id: number, unreadable = false): { dataset: DataElement[]; file: DicomFile } {
+function image(series: string | undefined, id: number, unreadable = false, extra: { study?: string; imageType?: string } = {}): { dataset: DataElement[]; file: DicomFile } {
   const pixels = Buffer.alloc(64);
   pixels.writeUInt16LE(id);
   const dataset = [
+    ...(extra.imageType === undefined ? [] : [str(0x0008, 0x0008, 'CS', extra.imageType)]),
+    ...(extra.study === undefined ? [] : [str(0x0020, 0x000d, 'UI', extra.study)]),
     ...(series === undefined ? [] : [str(0x0020, 0x000e, 'UI', series)]),
     us(0x28, 0x2, 1), str(0x28, 0x4, 'CS', 'MONOCHROME2'), ...(unreadable ? [] : [us(0x28, 0x10, 8)]), us(0x28, 0x11, 8),
     us(0x28, 0x100, 8), us(0x28, 0x101, 8), us(0x28, 0x102, 7), us(0x28, 0x103, 0),
@@ -160,5 +162,20 @@ describe("'series': a series' first image tells", () => {
     expect(ocr.looked).toHaveLength(looks + 1);
     await meet('9.1');
     expect(ocr.looked).toHaveLength(looks + 2);
+  });
+
+  it('looks at a later image of another kind (a key image, a screen save saved into the series), and keeps studies apart', async () => {
+    const ocr = fakeOcr();
+    const d = createPixelTextDetector(DEFAULT_PIXEL_POLICY, { textInFrame: ocr.textInFrame });
+    const facts = (imageType: string[]): InstanceFacts => ({ ...CT, imageType });
+    for (let i = 1; i <= 10; i++) { const { dataset, file } = image('1.2.3.7', i, false, { study: '1.2.3', imageType: 'ORIGINAL\\PRIMARY' }); await d.inspect(facts(['ORIGINAL', 'PRIMARY']), dataset, file); }
+    expect(ocr.looked).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const key = image('1.2.3.7', 11, false, { study: '1.2.3', imageType: 'DERIVED\\SECONDARY' });
+    await d.inspect(facts(['DERIVED', 'SECONDARY']), key.dataset, key.file);
+    expect(ocr.looked.at(-1)).toBe(11);
+    // The same Series Instance UID in another study is another series: its first images are looked at.
+    const other = image('1.2.3.7', 12, false, { study: '9.9.9', imageType: 'ORIGINAL\\PRIMARY' });
+    await d.inspect(facts(['ORIGINAL', 'PRIMARY']), other.dataset, other.file);
+    expect(ocr.looked.at(-1)).toBe(12);
   });
 });

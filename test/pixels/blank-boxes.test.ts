@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DecodedFrame } from '../../src/pixels/decode-frame.js';
-import { backgroundPixel, fillRects, paddedRect } from '../../src/pixels/blank-boxes.js';
+import { backgroundPixel, fillRects, paddedRect, ringFill } from '../../src/pixels/blank-boxes.js';
 
 const frame = (over: Partial<DecodedFrame> & { data: Buffer }): DecodedFrame => ({
   rows: 10, columns: 12, samplesPerPixel: 1, bitsAllocated: 8, bitsStored: 8, highBit: 7, pixelRepresentation: 0,
@@ -60,5 +60,31 @@ describe('fillRects', () => {
 
   it('refuses a fill of the wrong size', () => {
     expect(() => fillRects(frame({ data: Buffer.alloc(120) }), [], Buffer.alloc(2))).toThrow(RangeError);
+  });
+});
+
+describe('ringFill', () => {
+  it('is the median of a thin ring outside the box, sample by sample: the ground, not the text', () => {
+    // A noisy ground (values 10..14) with bright text (200) filling most of the frame's pixels.
+    const f = frame({ rows: 10, columns: 12, data: Buffer.alloc(120) });
+    for (let i = 0; i < 120; i++) f.data[i] = 10 + (i % 5);
+    const box = { x: 2, y: 2, width: 8, height: 6 };
+    for (let y = 2; y < 8; y++) for (let x = 2; x < 10; x++) f.data[y * 12 + x] = 200;
+    expect(backgroundPixel(f)[0]).toBe(200); // the most common pixel is the text's
+    expect(ringFill(f, box)[0]).toBeGreaterThanOrEqual(10);
+    expect(ringFill(f, box)[0]).toBeLessThanOrEqual(14);
+  });
+
+  it('orders signed samples by their value, and writes back one of the ring\'s own words', () => {
+    const f = frame({ rows: 3, columns: 3, bitsAllocated: 16, bitsStored: 12, highBit: 11, pixelRepresentation: 1, data: Buffer.alloc(18) });
+    // Ring words: -1000 (0x0c18 in 12 bits) five times, 100 three times; centre (the box) 2047.
+    const words = [0x0c18, 0x0c18, 0x0c18, 0x0c18, 2047, 0x0064, 0x0064, 0x0064, 0x0c18];
+    words.forEach((w, i) => f.data.writeUInt16LE(w | 0xf000, i * 2)); // bits above Bits Stored set: kept as they were
+    expect(ringFill(f, { x: 1, y: 1, width: 1, height: 1 }).readUInt16LE(0)).toBe(0xfc18);
+  });
+
+  it('takes the frame\'s most common pixel when the box covers the frame', () => {
+    const f = frame({ rows: 2, columns: 2, data: Buffer.from([3, 3, 3, 9]) });
+    expect([...ringFill(f, { x: 0, y: 0, width: 2, height: 2 })]).toEqual([3]);
   });
 });
