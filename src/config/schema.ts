@@ -135,7 +135,7 @@ export const projectConfigSchema = z.object({
   burnedInRules: z.array(burnedInRuleSchema).optional(),
   /**
    * Which images have their pixels looked at for burned-in text: by modality ("CR") or SOP Class
-   * UID prefix, "all", "series" (a series' first image and a sample of the rest, all of it once
+   * UID prefix, "all", "series" (a series' first eight images and a sample of the rest, all of it once
    * one shows text) or "header" (the header rules alone); merged over the default (see README).
    */
   pixels: z.object({

@@ -29,7 +29,7 @@ export type CleanResult =
 export const MAX_ROUNDS = 3;
 /** Every frame is looked at again after cleaning: more than this is no image to clean unattended. */
 export const MAX_CLEAN_FRAMES = 64;
-/** All frames are held decoded while they are cleaned (twice, as they are joined): a worker stays under 1 GB. */
+/** All frames are held decoded while they are cleaned (twice, as they are joined), beside the OCR's own ~0.5–0.9 GB. */
 export const MAX_CLEAN_BYTES = 256 * 1024 * 1024;
 
 /**
