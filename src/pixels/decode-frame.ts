@@ -1,13 +1,10 @@
 import { open } from 'node:fs/promises';
-import type codecsModule from 'dcmjs-codecs';
 import { type BulkElement } from '../dicom/dataset.js';
 import type { DicomFile } from '../dicom/read-file.js';
 import { Tags } from '../dicom/tag.js';
-import { cjsDefault } from '../cjs-default.js';
+import { type Codecs, loadCodecs } from './codecs.js';
 import { type ByteRange, type FrameStart, type ReadBytes, framesOf, j2kStart, jpegStart, readFragments } from './frame-index.js';
 import { type ImageGeometry, PixelError, decodedFrameBytes, imageGeometryOf, nativeFrameBits, nativeFrameBytes } from './image-geometry.js';
-
-type Codecs = typeof codecsModule;
 
 /**
  * One decoded frame: every sample, interleaved (R G B R G B … for colour), in little-endian
@@ -55,21 +52,6 @@ function codecFor(uid: string): { decode: Decoder; starts?: FrameStart } | undef
   }
 }
 
-let initialized: Promise<Codecs> | undefined;
-/**
- * The WASM codecs, loaded once per thread from the package (no network), and only when an
- * encapsulated frame is first decoded: a worker that never decodes one does not carry them.
- */
-const ready = (): Promise<Codecs> => {
-  initialized ??= import('dcmjs-codecs').then(async (m) => {
-    const codecs = cjsDefault(m as Codecs);
-    await codecs.NativeCodecs.initializeAsync();
-    return codecs;
-  });
-  initialized.catch(() => { initialized = undefined; });
-  return initialized;
-};
-
 const NATIVE = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.1.99', '1.2.840.10008.1.2.2']);
 
 /** Opens a file's pixel data for decoding; `file` comes from readDicomFile. */
@@ -101,7 +83,7 @@ export async function openPixelFrames(file: DicomFile): Promise<PixelFrames> {
     if (!pixels.undefinedLength) throw new PixelError('malformed', 'encapsulated pixel data with a defined length');
     const { offsetTable, fragments } = await readFragments(read, pixels.offset, pixels.length);
     const frames = await framesOf(read, geometry.numberOfFrames, offsetTable, fragments, codec.starts);
-    const { Context, NativeCodecs } = await ready();
+    const { Context, NativeCodecs } = await loadCodecs();
     return {
       geometry, frameCount: frames.length, close,
       async frame(index) {

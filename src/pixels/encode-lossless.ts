@@ -1,8 +1,5 @@
-import type codecsModule from 'dcmjs-codecs';
-import { cjsDefault } from '../cjs-default.js';
+import { loadCodecs } from './codecs.js';
 import type { DecodedFrame } from './decode-frame.js';
-
-type Codecs = typeof codecsModule;
 
 /** The lossless syntaxes a cleaned image can be re-encoded in (PS3.5 A.4.2, A.4.3). */
 export const LOSSLESS_SYNTAXES = {
@@ -16,17 +13,6 @@ export interface Encapsulated {
   readonly transferSyntaxUid: string;
   readonly items: Buffer;
 }
-
-let initialized: Promise<Codecs> | undefined;
-const ready = (): Promise<Codecs> => {
-  initialized ??= import('dcmjs-codecs').then(async (m) => {
-    const codecs = cjsDefault(m as Codecs);
-    await codecs.NativeCodecs.initializeAsync();
-    return codecs;
-  });
-  initialized.catch(() => { initialized = undefined; });
-  return initialized;
-};
 
 const item = (tag: number, body: Buffer): Buffer => {
   const head = Buffer.alloc(8);
@@ -43,7 +29,7 @@ const item = (tag: number, body: Buffer): Buffer => {
  * Stored, a sign it does not carry; 32-bit samples). The caller then keeps the native pixels.
  */
 export async function encodeLossless(frames: readonly DecodedFrame[], syntax: LosslessSyntax): Promise<Encapsulated | undefined> {
-  const { Context, NativeCodecs } = await ready();
+  const { Context, NativeCodecs } = await loadCodecs();
   const fragments: Buffer[] = [];
   for (const f of frames) {
     const geometry = {
