@@ -27,7 +27,7 @@ const patientRecordSchema = z.object({
   s: seq,
   t: z.literal('patient'),
   project: z.string().min(1),
-  /** SHA-256 of the identity key, as in the snapshot. */
+  /** The crosswalk index of the identity, as in the snapshot (see lookupKeyOf). */
   key: z.string().regex(/^[0-9a-f]{64}$/),
   entry: patientEntrySchema,
   /** The project's next free number once this patient has its own. */

@@ -3,6 +3,9 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Adapter, Low } from 'lowdb';
 import type { PatientIdentity } from '../deid/patient-identity.js';
+import { type CrosswalkKeyRef, type CrosswalkKeys, defaultKeyRef, deriveKeys, lookupKeyOf, sealIdentity } from './crosswalk-key.js';
+import { keysForStore } from './crosswalk-unlock.js';
+import { assertEntriesOpen, needsSealing, sealAll } from './crosswalk-sealing.js';
 import { JournalFile } from './journal-file.js';
 import { type ParsedJournal, applyRecord, encodeHeader, parseJournal, replayJournal } from './journal-records.js';
 import { SecureJsonFile, StoreError } from './secure-json-file.js';
@@ -31,6 +34,10 @@ export interface OpenOptions {
   readonly journal?: JournalFile;
   /** Fewest journal records before a compaction (tests lower it to exercise compaction). */
   readonly compactionFloor?: number;
+  /** The crosswalk key (config `crosswalkKey`); default: a key file beside the store, `<store>.key`. */
+  readonly key?: CrosswalkKeyRef;
+  /** Where an `env` key is read from (tests). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export const DEFAULT_SHIFT_RANGE: readonly [number, number] = [-730, -30];
@@ -83,6 +90,7 @@ export class ProjectStore {
 
   private constructor(
     private readonly db: Low<StoreData> & { data: StoreData },
+    private keys: CrosswalkKeys,
     private readonly release: () => Promise<void>,
     file: JournalFile, journalSeq: number, journalRecords: number, floor: number | undefined,
   ) {
@@ -119,15 +127,30 @@ export class ProjectStore {
     try {
       const adapter = options.adapter ?? new SecureJsonFile(path);
       const { data, parsed } = await readState(adapter, file);
-      if (parsed && parsed.validLength > 0) {
+      const keys = deriveKeys(await keysForStore(data, options.key ?? defaultKeyRef(path), { promote: true, env: options.env }));
+      const lastSeq = Math.max(data.journalSeq, parsed?.records.at(-1)?.s ?? 0);
+      let replayed = parsed?.records.length ?? 0;
+      // A store that records no key check yet (new: its snapshot not written) may hold sealed
+      // entries in its journal: they must open with this key.
+      assertEntriesOpen(data, keys);
+      data.keyCheck ??= keys.check;
+      if (needsSealing(data, parsed)) {
+        // A plaintext (format 1) store: seal every entry, write the snapshot, then replace the
+        // journal (which may hold plaintext lines). A crash in between leaves a sealed snapshot
+        // that includes the whole old journal, which the next open replaces.
+        sealAll(data, keys, keys);
+        data.journalSeq = lastSeq;
+        await adapter.write(data);
+        await file.replace(encodeHeader(lastSeq));
+        replayed = 0;
+      } else if (parsed && parsed.validLength > 0) {
         await file.openForAppend(parsed.validLength);
       } else {
-        // No journal yet (a new or older store), or one without a whole header: start one.
+        // No journal yet, or one without a whole header: start one.
         await file.replace(encodeHeader(data.journalSeq));
       }
       const db = new Low<StoreData>(adapter, data) as Low<StoreData> & { data: StoreData };
-      const lastSeq = Math.max(data.journalSeq, parsed?.records.at(-1)?.s ?? 0);
-      return new ProjectStore(db, release, file, lastSeq, parsed?.records.length ?? 0, options.compactionFloor);
+      return new ProjectStore(db, keys, release, file, lastSeq, replayed, options.compactionFloor);
     } catch (e) {
       await file.close();
       await release();
@@ -205,24 +228,28 @@ export class ProjectStore {
    */
   async pseudonymFor(projectName: string, identity: PatientIdentity): Promise<string> {
     const project = this.project(projectName);
-    const key = createHash('sha256').update(identity.key).digest('hex');
+    const identityHash = createHash('sha256').update(identity.key).digest('hex');
+    const key = lookupKeyOf(this.keys, projectName, identityHash);
     const pending = this.assigning.get(`${projectName}\0${key}`);
     if (pending) return pending;
     const known = project.patients[key];
     if (known) return known.pseudonym;
-    const assignment = this.assign(projectName, key, identity).finally(() => this.assigning.delete(`${projectName}\0${key}`));
+    const assignment = this.assign(projectName, key, identityHash, identity).finally(() => this.assigning.delete(`${projectName}\0${key}`));
     this.assigning.set(`${projectName}\0${key}`, assignment);
     return assignment;
   }
 
-  private async assign(projectName: string, key: string, identity: PatientIdentity): Promise<string> {
+  private async assign(projectName: string, key: string, identityHash: string, identity: PatientIdentity): Promise<string> {
     const project = this.project(projectName);
     const index = Math.max(project.nextIndex, this.reserved.get(projectName) ?? 1);
     this.reserved.set(projectName, index + 1);
     const pseudonym = `${project.prefix}${String(index).padStart(PSEUDONYM_WIDTH, '0')}`;
     const entry = {
-      pseudonym, patientId: identity.patientId, issuerOfPatientId: identity.issuerOfPatientId,
-      patientName: identity.patientName, birthDate: identity.birthDate, firstSeen: new Date().toISOString(),
+      pseudonym, firstSeen: new Date().toISOString(),
+      sealed: sealIdentity(this.keys, projectName, pseudonym, {
+        patientId: identity.patientId, issuerOfPatientId: identity.issuerOfPatientId,
+        patientName: identity.patientName, birthDate: identity.birthDate, identityHash,
+      }),
     };
     // The entry reaches the state only once its line is durable. If the write fails, the number is
     // given back, before any later write starts (and then only if no later number was given): the
@@ -273,6 +300,28 @@ export class ProjectStore {
         throw e;
       }
     }));
+  }
+
+  /**
+   * Re-seals the whole crosswalk with a new key and re-indexes it (the look-up hash is keyed too),
+   * then writes the snapshot and empties the journal: afterwards no file of the store needs the
+   * old key. Only for a store opened for this alone (`crosswalk rotate-key`): nothing may be
+   * assigning meanwhile. A failure before the snapshot is written leaves the old key valid.
+   */
+  async rotateKey(newMaster: Buffer): Promise<void> {
+    if (this.assigning.size > 0 || this.creating.size > 0) throw new StoreError('cannot rotate the crosswalk key while patients are being assigned');
+    const next = deriveKeys(newMaster);
+    const copy = structuredClone(this.db.data);
+    sealAll(copy, this.keys, next);
+    const previous = this.db.data;
+    this.db.data = copy;
+    try {
+      await this.journal.compact();
+    } catch (e) {
+      this.db.data = previous;
+      throw e;
+    }
+    this.keys = next;
   }
 
   /**

@@ -1,9 +1,13 @@
 import { z } from 'zod';
 
-export const STORE_FORMAT_VERSION = 1;
+/** 2: identifiers sealed (AES-256-GCM) and the crosswalk indexed by a keyed hash; 1: plaintext. */
+export const STORE_FORMAT_VERSION = 2;
 
-/** One patient in a project's crosswalk. It holds the original identifiers: the store is PHI. */
-export const patientEntrySchema = z.object({
+/**
+ * One patient in a project's crosswalk, as stores of format 1 kept it: the original identifiers
+ * in plaintext, keyed by the SHA-256 of the identity. Read only to be migrated (sealed) at open.
+ */
+export const legacyPatientEntrySchema = z.object({
   pseudonym: z.string().min(1),
   patientId: z.string(),
   issuerOfPatientId: z.string(),
@@ -11,6 +15,19 @@ export const patientEntrySchema = z.object({
   birthDate: z.string(),
   firstSeen: z.string(),
 });
+
+/**
+ * One patient in a project's crosswalk: the original identifiers sealed with the crosswalk key
+ * (see crosswalk-key.ts), keyed by a keyed hash of the identity. Nothing here identifies the
+ * patient without the key.
+ */
+export const sealedPatientEntrySchema = z.object({
+  pseudonym: z.string().min(1),
+  firstSeen: z.string(),
+  sealed: z.string().regex(/^[A-Za-z0-9_-]{40,}$/),
+}).strict();
+
+export const patientEntrySchema = z.union([sealedPatientEntrySchema, legacyPatientEntrySchema]);
 
 /** Counters for `deid-agent status`; not durability-critical, flushed within a second. */
 export const projectStatsSchema = z.object({
@@ -47,7 +64,7 @@ export const projectStateSchema = z.object({
   uidSecret: z.string().regex(/^[0-9a-f]{64}$/),
   nextIndex: z.number().int().min(1),
   createdAt: z.string(),
-  /** Keyed by SHA-256 of the patient's identity key. */
+  /** Keyed by the crosswalk's keyed hash of the identity (format 1: its plain SHA-256). */
   patients: z.record(z.string(), patientEntrySchema),
   stats: projectStatsSchema.default(emptyStats),
   /** Durable C-STORE queue, keyed by the de-identified SOP Instance UID (sending is idempotent on it). */
@@ -55,7 +72,9 @@ export const projectStateSchema = z.object({
 });
 
 export const storeSchema = z.object({
-  formatVersion: z.literal(STORE_FORMAT_VERSION),
+  formatVersion: z.union([z.literal(1), z.literal(STORE_FORMAT_VERSION)]),
+  /** Recognises the crosswalk key this store is sealed with (see deriveKeys); absent before format 2. */
+  keyCheck: z.string().regex(/^[0-9a-f]{32}$/).optional(),
   /**
    * The sequence number of the last journal record this snapshot includes: on reading, only
    * records after it are replayed. 0 for a store written before the journal existed.
@@ -65,6 +84,9 @@ export const storeSchema = z.object({
 });
 
 export type PatientEntry = z.infer<typeof patientEntrySchema>;
+export type SealedPatientEntry = z.infer<typeof sealedPatientEntrySchema>;
+export type LegacyPatientEntry = z.infer<typeof legacyPatientEntrySchema>;
+export const isSealed = (e: PatientEntry): e is SealedPatientEntry => 'sealed' in e;
 export type ProjectState = z.infer<typeof projectStateSchema>;
 export type ProjectStats = z.infer<typeof projectStatsSchema>;
 export type ForwardEntry = z.infer<typeof forwardEntrySchema>;

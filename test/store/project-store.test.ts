@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProjectStore } from '../../src/store/project-store.js';
 import { StoreError } from '../../src/store/secure-json-file.js';
-import { FaultyJournal, identity, setup } from './store-fixtures.js';
+import { FaultyJournal, identity, patientIdsOf, setup } from './store-fixtures.js';
 
 const pseudonymsOn = async (path: string): Promise<string[]> =>
   Object.values((await ProjectStore.readSnapshot(path)).projects.P?.patients ?? {}).map((p) => p.pseudonym).sort();
@@ -145,7 +145,7 @@ describe('ProjectStore pseudonyms under write faults', () => {
     expect(await store.pseudonymFor('P', identity('c'))).toBe('P_001');
     await store.close();
     const reopened = await ProjectStore.open(path);
-    expect(Object.values(reopened.data.projects.P?.patients ?? {}).map((p) => p.patientId)).toEqual(['c']);
+    expect(patientIdsOf(path, reopened.data)).toEqual(['c']);
     await reopened.close();
   });
 });

@@ -70,7 +70,7 @@ describe('the crosswalk journal: crashes', () => {
     abandon(path);
     const journal = `${path}.journal`;
     const lines = readFileSync(journal, 'utf8').split('\n');
-    lines[2] = (lines[2] ?? '').replace('"patientName":"Name^Smith"', '"patientName":42');
+    lines[2] = (lines[2] ?? '').replace(/"firstSeen":"[^"]*"/, '"firstSeen":42');
     writeFileSync(journal, lines.join('\n'));
     const before = readFileSync(journal);
     const err = await ProjectStore.open(path).then(() => null, (e: unknown) => e);
@@ -115,7 +115,7 @@ describe('the crosswalk journal: crashes', () => {
     expect(Object.keys(reopened.data.projects.P?.patients ?? {})).toHaveLength(30);
     expect(reopened.data.projects.P?.nextIndex).toBe(31);
     expect(reopened.data.projects.P?.stats.received).toBe(1); // not counted twice
-    expect(await reopened.pseudonymFor('P', identity('p7'))).toBe(snapshot.projects.P?.patients[keyOf('p7')]?.pseudonym);
+    expect(await reopened.pseudonymFor('P', identity('p7'))).toBe(snapshot.projects.P?.patients[keyOf(path, 'p7')]?.pseudonym);
     expect(await reopened.pseudonymFor('P', identity('new'))).toBe('P_031');
     await reopened.close();
   });
