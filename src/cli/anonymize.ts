@@ -9,6 +9,7 @@ import { settleInput } from '../pipeline/settle-aside.js';
 import { ProjectStore } from '../store/project-store.js';
 import type { PatientIdentity } from '../deid/patient-identity.js';
 import { collectInputs } from './collect-inputs.js';
+import { type Clock, holdWhenExpired } from '../pipeline/data-use-agreement.js';
 
 export interface AnonymizeRequest {
   readonly inputs: readonly string[];
@@ -23,6 +24,8 @@ export interface AnonymizeRequest {
   readonly concurrency?: number;
   /** Worker threads for the CPU work (default: CPUs - 1, at least 1, at most `concurrency`; 0: this thread). */
   readonly workers?: number;
+  /** The time, for the project record's data use agreement (default: the system's). */
+  readonly clock?: Clock;
 }
 
 export interface AnonymizeSummary {
@@ -73,10 +76,12 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
         },
       };
       const processor = workers ? workers.register(spec, calls) : inThisThread(spec, calls);
+      // Past the data use agreement's last day every input is held (quarantined with the reason).
+      const gated = holdWhenExpired(processor, req.project.record, req.clock);
       /** Output path → the inputs that wrote it, in input order. */
       const writers = new Map<string, number[]>();
       const pool = new TaskPool<string>(concurrency, async (file) => {
-        const outcome = await processor.process(file).finally(() => gate.passed(index.get(file) ?? 0));
+        const outcome = await gated.process(file).finally(() => gate.passed(index.get(file) ?? 0));
         if (outcome.kind === 'delivered') {
           pseudonyms.add(outcome.pseudonym);
           writers.set(outcome.outputPath, [...(writers.get(outcome.outputPath) ?? []), index.get(file) ?? 0].sort((a, b) => a - b));

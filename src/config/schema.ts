@@ -2,6 +2,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { type Recipe, duplicateRecipe, parseRecipe, recipeSchema } from '../deid/recipes.js';
 import { OPTION_NAMES } from './option-names.js';
+import { projectRecordSchema } from './project-record.js';
 
 const burnedInRuleSchema = z.object({
   name: z.string().min(1),
@@ -179,6 +180,8 @@ export const projectConfigSchema = z.object({
   }).strict().optional(),
   /** Push results by C-STORE as well (the outbox copy is written first). */
   forward: forwardConfigSchema.optional(),
+  /** The IRB protocol, principal investigator and data use agreement: stamped into outputs; past its expiry nothing is delivered. */
+  record: projectRecordSchema.optional(),
   watch: z.object({
     /** Poll the inbox instead of relying on change events: for SMB/NFS shares. */
     usePolling: z.boolean().optional(),

@@ -12,6 +12,8 @@ import { writePart10File } from '../dicom/write-file.js';
 import { temporariesOf } from '../fs/atomic-write.js';
 import { deidentify, instanceUids } from '../deid/deidentify.js';
 import { withCleanPixelData } from '../deid/provenance.js';
+import { stampClinicalTrial } from '../deid/clinical-trial.js';
+import type { ProjectRecord } from '../config/project-record.js';
 import { embeddedOverlayPlan, withPixelMask } from '../deid/embedded-overlays.js';
 import { type PatientIdentity, patientIdentity } from '../deid/patient-identity.js';
 import type { Profile } from '../deid/profile.js';
@@ -46,6 +48,8 @@ export interface ProjectContext extends StoreCalls {
    * in every ledger, whose entries are hard links to it, so its bytes go when the last sink has it.
    */
   readonly spool?: boolean;
+  /** The project record: its Clinical Trial attributes are stamped into every output. */
+  readonly record?: ProjectRecord;
 }
 
 const MEDIA_DIRECTORY_CLASS = '1.2.840.10008.1.3.10';
@@ -103,7 +107,9 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
   });
   const result = deidentify(file.dataset, ctx.profile, { pseudonym, ...ctx.secrets });
   const provenance = cleanedBoxes !== undefined ? withCleanPixelData(result.dataset) : result.dataset;
-  const dataset = overlays.kind === 'mask' ? withPixelMask(provenance, overlays.mask) : provenance;
+  const masked = overlays.kind === 'mask' ? withPixelMask(provenance, overlays.mask) : provenance;
+  // After the profile: its rules for an input's own Clinical Trial attributes must not touch ours.
+  const dataset = ctx.record ? stampClinicalTrial(masked, ctx.record, pseudonym) : masked;
   const out = instanceUids(dataset);
   if ('missing' in out) return { kind: 'failed', reason: `de-identified instance lacks ${formatTag(out.missing)}`, ...source };
 

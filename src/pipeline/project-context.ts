@@ -30,6 +30,7 @@ export function processingContext(spec: ProcessingSpec, calls: StoreCalls): Proj
     ...(p.maxInflatedBytes === undefined ? {} : { maxInflatedBytes: p.maxInflatedBytes }),
     ...(spec.ledgers === undefined ? {} : { ledgers: spec.ledgers.map((dir) => new ForwardLedger(dir)) }),
     ...(spec.spool ? { spool: true } : {}),
+    ...(p.record ? { record: p.record } : {}),
     ...(p.pixels.onText === 'clean' ? { cleaning: p.pixels.cleanedSyntax && p.pixels.cleanedSyntax !== 'native' ? { syntax: p.pixels.cleanedSyntax } : {} } : {}),
   };
 }

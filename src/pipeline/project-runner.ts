@@ -26,6 +26,7 @@ import { SinkDrainer } from '../sinks/sink-drainer.js';
 import { clearSpool, cloudSinkLedgerDir, cloudStateDir } from './project-folders.js';
 import { DeferredBoard, type DeferredSummary, Deferrals } from './deferrals.js';
 import { errorCode, isTransient } from './transient.js';
+import { type Clock, duaExpired, duaHold, holdWhenExpired, systemClock } from './data-use-agreement.js';
 
 /** A unit of work: a file still in the inbox (to claim first) or one already claimed. */
 type Job = { readonly inbox: string } | { readonly claimed: string };
@@ -80,6 +81,8 @@ export class ProjectRunner {
     private readonly inputId: InputId = ephemeralInputId(),
     /** The project's cloud folders, made from its config by the agent (see src/cloud/). */
     private readonly remote: { readonly inbox?: RemoteInbox; readonly outbox?: RemoteOutbox } = {},
+    /** The time, for the project record's data use agreement (tests cross its expiry with it). */
+    private readonly clock: Clock = systemClock,
   ) {
     this.workArea = new WorkArea(project.work);
     this.board = new DeferredBoard(project.work, (e) => this.log.warn({ project: project.name, code: errorCode(e) }, 'cannot record deferred claims for status'));
@@ -101,16 +104,20 @@ export class ProjectRunner {
     const spec = await openProject(this.store, projectOf(p));
     const calls = { pseudonymFor: (identity: PatientIdentity) => this.store.pseudonymFor(p.name, identity) };
     const ledgers: string[] = [];
+    // Past the data use agreement's last day nothing leaves: inputs are held, queued outputs stay.
+    const hold = duaHold(p.record, this.clock);
+    const expired = duaExpired(p.record, this.clock());
+    if (expired) this.log.warn({ project: p.name, reason: expired }, 'holding every input and every queued output');
     if (p.forward) {
       const ledger = forwardLedgerDir(p.outbox, p.name);
       await this.migrateLegacyForwardQueue(new ForwardLedger(ledger));
-      this.drainers.push(new CStoreForwarder(p.name, p.forward, ledger, this.log));
+      this.drainers.push(new CStoreForwarder(p.name, p.forward, ledger, this.log, hold));
       ledgers.push(ledger);
     }
     if (p.remoteOutbox && this.remote.outbox) {
       const ledger = cloudSinkLedgerDir(p.outbox, p.remoteOutbox);
       const { transfers } = outboxSettings(p.remoteOutbox);
-      this.drainers.push(new SinkDrainer(p.name, createRemoteOutboxSink(this.remote.outbox, transfers), CLOUD_RETRY, ledger, this.log));
+      this.drainers.push(new SinkDrainer(p.name, createRemoteOutboxSink(this.remote.outbox, transfers), CLOUD_RETRY, ledger, this.log, hold));
       ledgers.push(ledger);
       // Outputs written but not yet queued when the last run stopped: their claims are redone.
       await clearSpool(p.outbox);
@@ -118,7 +125,7 @@ export class ProjectRunner {
       throw new UsageError(`project ${p.name}: its cloud outbox was not set up`);
     }
     const processing = { ...spec, ...(ledgers.length > 0 ? { ledgers } : {}), ...(p.remoteOutbox ? { spool: true } : {}) };
-    this.processor = this.workers ? this.workers.register(processing, calls) : inThisThread(processing, calls);
+    this.processor = holdWhenExpired(this.workers ? this.workers.register(processing, calls) : inThisThread(processing, calls), p.record, this.clock);
     if (p.remoteInbox) {
       if (!this.remote.inbox) throw new UsageError(`project ${p.name}: its cloud inbox was not set up`);
       const o = inboxSettings(p.remoteInbox);

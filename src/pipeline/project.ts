@@ -1,4 +1,5 @@
 import type { ResolvedProjectConfig } from '../config/schema.js';
+import type { ProjectRecord } from '../config/project-record.js';
 import { parseOptionNames } from '../config/option-names.js';
 import { type BurnedInRule, DEFAULT_BURNED_IN_RULES } from '../detect/burned-in-rules.js';
 import { DEFAULT_PIXEL_POLICY, type PixelPolicy } from '../detect/pixel-text-detector.js';
@@ -30,6 +31,8 @@ export interface Project {
   readonly dateShiftRange?: readonly [number, number];
   /** The cap on a deflated data set's inflated size, in bytes. */
   readonly maxInflatedBytes?: number;
+  /** The IRB protocol and data use agreement: stamped into outputs; past its expiry inputs are held. */
+  readonly record?: ProjectRecord;
 }
 
 /** A loaded config's project, resolved: option names and rules parsed, sizes in bytes, defaults filled. */
@@ -41,6 +44,7 @@ export function projectOf(p: ResolvedProjectConfig): Project {
     ...(p.dateShiftDays === undefined ? {} : { dateShiftDays: p.dateShiftDays }),
     ...(p.dateShiftRange === undefined ? {} : { dateShiftRange: p.dateShiftRange }),
     ...(p.maxInflatedMiB === undefined ? {} : { maxInflatedBytes: p.maxInflatedMiB * 1024 * 1024 }),
+    ...(p.record === undefined ? {} : { record: p.record }),
   };
 }
 

@@ -34,9 +34,16 @@ export class SinkDrainer {
   /** Aborts transfers in flight at stop (they stay queued: the ledger entry is untouched). */
   private readonly abort = new AbortController();
   private state: DestinationState | undefined;
+  /** The reason sending is held, once logged (logged again only when it changes). */
+  private heldFor: string | undefined;
   readonly ledger: ForwardLedger;
 
-  constructor(private readonly project: string, private readonly sink: Sink, private readonly policy: RetryPolicy, ledgerDir: string, private readonly log: Logger) {
+  /**
+   * `hold`: asked before each attempt; a reason (the project's data use agreement has expired)
+   * keeps everything queued, untouched, and nothing is sent until it answers undefined.
+   */
+  constructor(private readonly project: string, private readonly sink: Sink, private readonly policy: RetryPolicy, ledgerDir: string, private readonly log: Logger,
+    private readonly hold?: () => string | undefined) {
     this.ledger = new ForwardLedger(ledgerDir);
   }
 
@@ -60,6 +67,17 @@ export class SinkDrainer {
     if (this.timer) clearInterval(this.timer);
     this.abort.abort();
     await this.running;
+  }
+
+  /** Whether sending is held now; says so once when it starts, and once when it ends. */
+  private held(): boolean {
+    const reason = this.hold?.();
+    if (reason !== this.heldFor) {
+      if (reason) this.log.warn({ project: this.project, destination: this.destination, reason }, 'sending held; queued instances stay spooled');
+      else this.log.info({ project: this.project, destination: this.destination }, 'sending resumed');
+      this.heldFor = reason;
+    }
+    return reason !== undefined;
   }
 
   private gaveUp(sinceMs: number, now: number): boolean {
@@ -89,6 +107,7 @@ export class SinkDrainer {
 
   /** One batch: the due instances over one association. True when a full batch went out. */
   private async drainBatch(): Promise<boolean> {
+    if (this.held()) return false;
     const now = Date.now();
     const state = (this.state ??= await this.ledger.readState());
     if (state.nextAttemptAt !== null && Date.parse(state.nextAttemptAt) > now) return false;
