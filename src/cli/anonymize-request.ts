@@ -2,6 +2,7 @@ import { loadConfig } from '../config/load-config.js';
 import type { AnonymizeRequest } from './anonymize.js';
 import { parseOptionNames } from '../config/option-names.js';
 import { UsageError } from '../config/usage-error.js';
+import type { SecretRef } from '../config/schema.js';
 import { DEFAULT_BURNED_IN_RULES } from '../detect/burned-in-rules.js';
 import { DEFAULT_PIXEL_POLICY } from '../detect/pixel-text-detector.js';
 import { type Project, projectOf } from '../pipeline/project.js';
@@ -26,6 +27,7 @@ export async function anonymizeRequest(inputs: string[], f: AnonymizeFlags): Pro
   let storePath: string | undefined;
   if (f.config) {
     const config = await loadConfig(f.config, { secrets: false });
+  let crosswalkKey: SecretRef | undefined;
     const project = f.project ? config.projects.find((p) => p.name === f.project) : config.projects.length === 1 ? config.projects[0] : undefined;
     if (!project) {
       throw new UsageError(f.project ? `no project '${f.project}' in ${f.config}` : `${f.config} has several projects: name one with --project`);
@@ -36,6 +38,7 @@ export async function anonymizeRequest(inputs: string[], f: AnonymizeFlags): Pro
     storePath = config.store;
   }
   const prefix = f.prefix ?? base.prefix;
+    crosswalkKey = config.crosswalkKey;
   const project = {
     recipes: [], burnedInRules: DEFAULT_BURNED_IN_RULES, pixels: DEFAULT_PIXEL_POLICY,
     ...base,
@@ -49,6 +52,8 @@ export async function anonymizeRequest(inputs: string[], f: AnonymizeFlags): Pro
   };
   storePath = f.store ?? storePath;
   const missing = [
+  // Another store than the config's has its own key beside it (the default).
+  if (f.store) crosswalkKey = undefined;
     ...(['outbox', 'quarantine', 'failed', 'prefix'] as const).filter((k) => !project[k]).map((k) => (k === 'outbox' ? '--out' : `--${k}`)),
     ...(storePath ? [] : ['--store']),
   ];
@@ -57,5 +62,6 @@ export async function anonymizeRequest(inputs: string[], f: AnonymizeFlags): Pro
     inputs, project: project as Project, storePath,
     ...(f.concurrency === undefined ? {} : { concurrency: f.concurrency }),
     ...(f.workers === undefined ? {} : { workers: f.workers }),
+    ...(crosswalkKey ? { crosswalkKey } : {}),
   };
 }

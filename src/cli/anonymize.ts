@@ -1,3 +1,4 @@
+import type { SecretRef } from '../config/schema.js';
 import { resolveProfile } from '../deid/profile.js';
 import type { Project } from '../pipeline/project.js';
 import { availableParallelism } from 'node:os';
@@ -16,6 +17,8 @@ export interface AnonymizeRequest {
   /** The project: `out` is its outbox. */
   readonly project: Project;
   readonly storePath: string;
+  /** The crosswalk key; default: `<store>.key` beside the store. */
+  readonly crosswalkKey?: SecretRef;
   /**
    * Files in flight at once (default: 8 per CPU). Runs are deterministic at any concurrency: new
    * patients are numbered in input order, and of several inputs that are one instance (same SOP
@@ -58,7 +61,7 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
   try {
     files = await collectInputs(req.inputs);
     // The store first: a run that cannot use it must leave nothing behind.
-    const store = await ProjectStore.open(req.storePath);
+    const store = await ProjectStore.open(req.storePath, req.crosswalkKey ? { key: req.crosswalkKey } : {});
     try {
       const spec = await openProject(store, req.project);
       const index = new Map(files.map((f, i) => [f, i]));

@@ -100,6 +100,50 @@ program
     process.stdout.write(await retrieveCommand(o.config, o.project, o.accessions, o.wait));
   });
 
+const crosswalk = program
+  .command('crosswalk')
+  .description('the honest broker\'s tools: look up or export the crosswalk, rotate its key (each audited)');
+
+crosswalk
+  .command('lookup')
+  .description('the original identifiers behind a pseudonym, or the pseudonym of a patient ID (works while the agent runs)')
+  .requiredOption('--project <name>', 'project')
+  .option('--pseudonym <pseudonym>', 'e.g. ILIAC_CT_001')
+  .option('--patient-id <id>', 'the original Patient ID')
+  .option('--json', 'print JSON')
+  .option('--config <file>', 'config file; default: the embedded watch.config.ts', DEFAULT_CONFIG)
+  .action(async (o: { project: string; pseudonym?: string; patientId?: string; json?: boolean; config: string }) => {
+    const { crosswalkLookup } = await import('./crosswalk.js');
+    process.stdout.write(await crosswalkLookup(o.config, o.project, {
+      ...(o.pseudonym === undefined ? {} : { pseudonym: o.pseudonym }), ...(o.patientId === undefined ? {} : { patientId: o.patientId }),
+    }, o.json === true));
+  });
+
+crosswalk
+  .command('export')
+  .description('write a project\'s crosswalk (pseudonyms, original identifiers, first seen, date shift), encrypted with age')
+  .requiredOption('--project <name>', 'project')
+  .requiredOption('--out <file>', 'the encrypted file to create (never replaced)')
+  .option('--passphrase-file <file>', 'encrypt to the passphrase in this file (mode 0600, at least 12 characters)')
+  .option('--recipient <age1...>', 'encrypt to this age recipient (public key)')
+  .option('--config <file>', 'config file; default: the embedded watch.config.ts', DEFAULT_CONFIG)
+  .action(async (o: { project: string; out: string; passphraseFile?: string; recipient?: string; config: string }) => {
+    const { crosswalkExport } = await import('./crosswalk.js');
+    process.stdout.write(await crosswalkExport(o.config, o.project, o.out, {
+      ...(o.passphraseFile === undefined ? {} : { passphraseFile: o.passphraseFile }), ...(o.recipient === undefined ? {} : { recipient: o.recipient }),
+    }));
+  });
+
+crosswalk
+  .command('rotate-key')
+  .description('seal the crosswalk with a new key (stop the agent first); a key file is replaced, an env key needs --new-key-env')
+  .option('--new-key-env <name>', 'with crosswalkKey.env: the environment variable holding the new key (64 hex digits)')
+  .option('--config <file>', 'config file; default: the embedded watch.config.ts', DEFAULT_CONFIG)
+  .action(async (o: { newKeyEnv?: string; config: string }) => {
+    const { crosswalkRotateKey } = await import('./crosswalk.js');
+    process.stdout.write(await crosswalkRotateKey(o.config, o.newKeyEnv));
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -49,6 +49,8 @@ export async function loadConfig(file: string, options: { readonly secrets?: boo
     ...(c.graph && uses('graph') ? { graph: await resolveGraph(c.graph) } : {}),
     store: resolve(c.store),
     projects: c.projects.map(({ inbox, outbox, ...p }) => ({
+    crosswalkKey: c.crosswalkKey === undefined ? { file: `${resolve(c.store)}.key` } : 'file' in c.crosswalkKey ? { file: resolve(c.crosswalkKey.file) } : c.crosswalkKey,
+    ...(c.console ? { console: resolveConsole(c.console) } : {}),
       ...p, ...localFolders({ ...p, inbox, outbox }), quarantine: resolve(p.quarantine), failed: resolve(p.failed),
       ...(typeof inbox === 'string' ? {} : { remoteInbox: inbox }),
       ...(typeof outbox === 'string' ? {} : { remoteOutbox: outbox }),

@@ -194,6 +194,11 @@ export const projectConfigSchema = z.object({
 const configBase = z.object({
   store: z.string().min(1),
   /** The agent's Storage SCP (C-STORE listener, C-ECHO); projects pick associations with `listen`. */
+  /**
+   * The key the crosswalk's identifiers are sealed with: a file (created with a fresh key, mode
+   * 0600, when absent) or an environment variable (64 hex digits). Default: `<store>.key`.
+   */
+  crosswalkKey: secretSchema.optional(),
   dicom: z.object({ aet: aeTitle, port: z.number().int().min(1).max(65535) }).strict().optional(),
   /** Worker threads that de-identify instances for every project (default: the number of CPUs; 0: the main thread). */
   workers: z.number().int().min(0).max(64).optional(),
@@ -417,5 +422,7 @@ export interface ResolvedConfig {
   readonly workers?: number;
   readonly box?: ResolvedBoxConfig;
   readonly graph?: ResolvedGraphConfig;
+  /** The crosswalk key; a file's path absolute (default `<store>.key`). */
+  readonly crosswalkKey: SecretRef;
   readonly projects: readonly ResolvedProjectConfig[];
 }

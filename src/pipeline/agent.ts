@@ -43,7 +43,7 @@ export interface RunningAgent {
 
 /** Starts every project of a loaded config over one store (the store's single writer). */
 export async function startAgent(config: ResolvedConfig, log: Logger, cloudOptions: CloudConnectOptions = {}): Promise<RunningAgent> {
-  const store = await ProjectStore.open(config.store);
+  const store = await ProjectStore.open(config.store, { key: config.crosswalkKey });
   const inputId = await loadLogKey(config.store);
   const workerCount = config.workers ?? availableParallelism();
   const workers = workerCount > 0 ? new InstanceWorkers(workerCount) : undefined;

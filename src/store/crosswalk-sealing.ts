@@ -15,10 +15,13 @@ export function needsSealing(data: StoreData, journal: ParsedJournal | null): bo
 }
 
 /** The identifiers of an entry, whether sealed (opened with `keys`) or a format-1 plaintext one. */
-export function identifiersOf(keys: CrosswalkKeys, project: string, key: string, entry: PatientEntry): {
+export function identifiersOf(keys: CrosswalkKeys | undefined, project: string, key: string, entry: PatientEntry): {
   patientId: string; issuerOfPatientId: string; patientName: string; birthDate: string; identityHash: string;
 } {
-  if (isSealed(entry)) return openIdentity(keys, project, entry.pseudonym, entry.sealed);
+  if (isSealed(entry)) {
+    if (!keys) throw new StoreError('the crosswalk is sealed, and no key was given to open it');
+    return openIdentity(keys, project, entry.pseudonym, entry.sealed);
+  }
   // Format 1 keyed its entries by the identity's SHA-256: exactly the identity hash.
   return { patientId: entry.patientId, issuerOfPatientId: entry.issuerOfPatientId, patientName: entry.patientName, birthDate: entry.birthDate, identityHash: key };
 }
