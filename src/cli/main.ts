@@ -144,6 +144,18 @@ crosswalk
     process.stdout.write(await crosswalkRotateKey(o.config, o.newKeyEnv));
   });
 
+program
+  .command('console')
+  .description('the review console (served by start when the config has "console")')
+  .command('hash-password')
+  .description('read a password on stdin (not echoed on a terminal) and print its scrypt hash and a console.users entry')
+  .option('--name <account>', 'the account name for the printed entry', 'reviewer')
+  .option('--role <role>', 'reviewer (quarantine and QA) or broker (also the crosswalk)', 'reviewer')
+  .action(async (o: { name: string; role: string }) => {
+    const { hashPasswordCommand } = await import('./console-hash-password.js');
+    process.stdout.write(await hashPasswordCommand(o.name, o.role));
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

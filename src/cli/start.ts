@@ -15,6 +15,11 @@ export async function startCommand(configFile: string): Promise<void> {
   });
   const config = await loadConfig(configFile);
   const agent = await startAgent(config, log);
+  // The console (when configured) is loaded only then: a plain agent does not pay for the web server.
+  const consoleServer = config.console ? await (await import('../console/server.js')).startConsole(config, log, { live: agent }).catch(async (e: unknown) => {
+    await agent.stop();
+    throw e;
+  }) : undefined;
   log.info({ projects: config.projects.map((p) => p.name) }, 'agent started');
   let stopping = false;
   const stop = (signal: string): void => {
@@ -26,7 +31,7 @@ export async function startCommand(configFile: string): Promise<void> {
       process.exit(0);
     }, STOP_GRACE_MS);
     timer.unref();
-    agent.stop().then(
+    (consoleServer?.close() ?? Promise.resolve()).then(() => agent.stop()).then(
       () => {
         log.info('stopped');
         process.exit(0);

@@ -7,7 +7,8 @@ import { ProjectStore } from '../store/project-store.js';
 import { type DeferredSummary, readDeferred } from '../pipeline/deferrals.js';
 import { cloudSinkLedgerDir, cloudStateDir } from '../pipeline/project-folders.js';
 import { CloudInbox } from '../sources/cloud-inbox.js';
-import type { RemoteInboxConfig, RemoteOutboxConfig } from '../config/schema.js';
+import type { RemoteInboxConfig, RemoteOutboxConfig, ResolvedConfig } from '../config/schema.js';
+import { formatRetrieval, type RetrievalStatus, retrievalStatus } from './retrieval-status.js';
 
 const remoteLabel = (r: RemoteInboxConfig | RemoteOutboxConfig): string => ('folder' in r ? `folder ${r.folder.path}` : 'box' in r
   ? `box folder ${r.box.folderId}` : `graph drive ${r.graph.driveId} ${r.graph.path ?? `item ${r.graph.itemId ?? ''}`}`);
@@ -52,11 +53,17 @@ export interface ProjectStatus {
     readonly retryingSince: string | null;
     readonly lastError: string | null;
   };
+  /** The project's PACS retrievals (a project with `retrieve`). */
+  readonly retrievals?: RetrievalStatus;
 }
 
 /** Reads the store without the writer's lock, so it works while the agent runs. */
 export async function projectStatuses(configFile: string): Promise<ProjectStatus[]> {
-  const config = await loadConfig(configFile, { secrets: false });
+  return projectStatusesOf(await loadConfig(configFile, { secrets: false }));
+}
+
+/** The same for a loaded config (the console polls it). */
+export async function projectStatusesOf(config: Pick<ResolvedConfig, 'store' | 'projects'>): Promise<ProjectStatus[]> {
   const data = await ProjectStore.readSnapshot(config.store);
   const out: ProjectStatus[] = [];
   for (const p of config.projects) {
@@ -83,11 +90,12 @@ export async function projectStatuses(configFile: string): Promise<ProjectStatus
     // The work area's hidden files are the agent's own (temporaries, the deferred summary).
     const pending = (await countFiles(p.work, true)) + (await countFiles(p.inbox, true));
     const deferred = await readDeferred(p.work);
+    const retrievals = p.retrieve ? await retrievalStatus(p.retrieve.requests) : undefined;
     out.push({
       project: p.name, received: stats?.received ?? 0, delivered: stats?.delivered ?? 0, quarantined: stats?.quarantined ?? 0,
       failed: stats?.failed ?? 0, pending, lastActivity: stats?.lastActivity ?? null, ...(forward ? { forward } : {}),
       ...(upload ? { upload } : {}), ...(source ? { source } : {}),
-      ...(deferred ? { deferred } : {}),
+      ...(deferred ? { deferred } : {}), ...(retrievals ? { retrievals } : {}),
     });
   }
   return out;
@@ -109,6 +117,7 @@ export function formatStatuses(rows: readonly ProjectStatus[]): string {
     ...(r.source ? [`${r.project} ← ${r.source.folder}: change feed at ${r.source.position === null ? '(not started)' : shorten(r.source.position)}`] : []),
     ...(r.upload ? [queue(r.project, r.upload, 'uploaded')] : []),
     ...(r.forward ? [queue(r.project, r.forward, 'forwarded')] : []),
+    ...(r.retrievals ? formatRetrieval(r.project, r.retrievals) : []),
   ]);
   return [...table, ...(waits.length > 0 ? ['', ...waits] : []), ...(queues.length > 0 ? ['', ...queues] : [])].join('\n') + '\n';
 }

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from './config-error.js';
 import { configSchema, localFolders, type ResolvedBoxConfig, type ResolvedConfig, type ResolvedGraphConfig, type ValidConfig } from './schema.js';
 import { readSecret } from './secrets.js';
+import { resolveConsole } from './console-schema.js';
 
 export { ConfigError } from './config-error.js';
 
@@ -48,9 +49,9 @@ export async function loadConfig(file: string, options: { readonly secrets?: boo
     ...(c.box && uses('box') ? { box: await resolveBox(c.box) } : {}),
     ...(c.graph && uses('graph') ? { graph: await resolveGraph(c.graph) } : {}),
     store: resolve(c.store),
-    projects: c.projects.map(({ inbox, outbox, ...p }) => ({
     crosswalkKey: c.crosswalkKey === undefined ? { file: `${resolve(c.store)}.key` } : 'file' in c.crosswalkKey ? { file: resolve(c.crosswalkKey.file) } : c.crosswalkKey,
     ...(c.console ? { console: resolveConsole(c.console) } : {}),
+    projects: c.projects.map(({ inbox, outbox, ...p }) => ({
       ...p, ...localFolders({ ...p, inbox, outbox }), quarantine: resolve(p.quarantine), failed: resolve(p.failed),
       ...(typeof inbox === 'string' ? {} : { remoteInbox: inbox }),
       ...(typeof outbox === 'string' ? {} : { remoteOutbox: outbox }),

@@ -2,6 +2,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { type Recipe, duplicateRecipe, parseRecipe, recipeSchema } from '../deid/recipes.js';
 import { OPTION_NAMES } from './option-names.js';
+import { checkConsoleProjects, consoleConfigSchema, type ResolvedConsoleConfig } from './console-schema.js';
 import { projectRecordSchema } from './project-record.js';
 
 const burnedInRuleSchema = z.object({
@@ -193,12 +194,12 @@ export const projectConfigSchema = z.object({
 
 const configBase = z.object({
   store: z.string().min(1),
-  /** The agent's Storage SCP (C-STORE listener, C-ECHO); projects pick associations with `listen`. */
   /**
    * The key the crosswalk's identifiers are sealed with: a file (created with a fresh key, mode
    * 0600, when absent) or an environment variable (64 hex digits). Default: `<store>.key`.
    */
   crosswalkKey: secretSchema.optional(),
+  /** The agent's Storage SCP (C-STORE listener, C-ECHO); projects pick associations with `listen`. */
   dicom: z.object({ aet: aeTitle, port: z.number().int().min(1).max(65535) }).strict().optional(),
   /** Worker threads that de-identify instances for every project (default: the number of CPUs; 0: the main thread). */
   workers: z.number().int().min(0).max(64).optional(),
@@ -207,6 +208,8 @@ const configBase = z.object({
   /** The Entra app the projects' SharePoint/OneDrive folders are reached with. */
   graph: graphConfigSchema.optional(),
   projects: z.array(projectConfigSchema).min(1),
+  /** The review console (served by `start`): port, host, accounts, TLS. */
+  console: consoleConfigSchema.optional(),
 }).strict();
 
 export const configSchema = configBase.superRefine((c, ctx) => {
@@ -227,6 +230,7 @@ export const configSchema = configBase.superRefine((c, ctx) => {
   checkRetrievalRouting(c, ctx);
   checkInputFolders(c, ctx);
   checkCloudFolders(c, ctx);
+  checkConsoleProjects(c, ctx);
 });
 
 /** A cloud folder's identity: the service and its folder id, or its drive and path (case-blind, as SharePoint is). */
@@ -418,11 +422,12 @@ export interface ResolvedGraphConfig {
 }
 export interface ResolvedConfig {
   readonly store: string;
+  /** The crosswalk key; a file's path absolute (default `<store>.key`). */
+  readonly crosswalkKey: SecretRef;
   readonly dicom?: { readonly aet: string; readonly port: number };
   readonly workers?: number;
   readonly box?: ResolvedBoxConfig;
   readonly graph?: ResolvedGraphConfig;
-  /** The crosswalk key; a file's path absolute (default `<store>.key`). */
-  readonly crosswalkKey: SecretRef;
   readonly projects: readonly ResolvedProjectConfig[];
+  readonly console?: ResolvedConsoleConfig;
 }

@@ -9,6 +9,7 @@ import { ProjectRunner } from './project-runner.js';
 import { admitRequestedStudies, PacsRetrieval, type RefusalReason } from '../sources/pacs-retrieval.js';
 import { type IncomingAssociation, type StoreDestination, startStoreScp } from '../net/dimse-listener.js';
 import { type CloudConnectOptions, CloudConnections } from '../cloud/cloud-folders.js';
+import type { Outcome } from './outcome.js';
 
 /** Where an association goes: a project, and whether it was pushed to it or is its retrieval's. */
 export interface AssociationRoute {
@@ -39,6 +40,8 @@ export function routeAssociation(config: ResolvedConfig, a: IncomingAssociation)
 export interface RunningAgent {
   /** Stops watching, lets files in flight finish (unclaimed ones stay in their inbox), flushes the store. */
   stop(): Promise<void>;
+  /** Tells `listener` of every input settled in any project (the console's live dashboard); returns the unsubscribe. */
+  onSettled(listener: (project: string, kind: Outcome['kind']) => void): () => void;
 }
 
 /** Starts every project of a loaded config over one store (the store's single writer). */
@@ -51,6 +54,7 @@ export async function startAgent(config: ResolvedConfig, log: Logger, cloudOptio
   // Without the addon everything still works, at about a third of the speed for large files.
   if (!kernelCopyAvailable) log.warn('kernel copy unavailable (native addon not built: npm run build:native); pixel data is copied in user space');
   const runners = new Map<string, ProjectRunner>();
+  const settledListeners = new Set<(project: string, kind: Outcome['kind']) => void>();
   const cloud = new CloudConnections(config, { log, ...cloudOptions });
   let listener: { close(): Promise<void> } | undefined;
   const retrievals = new Map<string, PacsRetrieval>();
@@ -65,6 +69,7 @@ export async function startAgent(config: ResolvedConfig, log: Logger, cloudOptio
       const runner = new ProjectRunner(project, store, log, availableParallelism(), workers, inputId, cloud.foldersOf(project));
       const { recovered } = await runner.start();
       runners.set(project.name, runner);
+      runner.onSettled((o) => { for (const l of settledListeners) l(project.name, o.kind); });
       log.info({ project: project.name, recovered }, 'project watching');
     }
     if (config.dicom) {
@@ -112,6 +117,10 @@ export async function startAgent(config: ResolvedConfig, log: Logger, cloudOptio
     throw e;
   }
   return {
+    onSettled(listener) {
+      settledListeners.add(listener);
+      return () => { settledListeners.delete(listener); };
+    },
     async stop() {
       await Promise.all([...retrievals.values()].map((r) => r.stop()));
       await listener?.close();

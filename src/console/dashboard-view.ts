@@ -1,0 +1,70 @@
+import type { DashboardProject } from './dashboard-data.js';
+import { html, type SafeHtml } from './html.js';
+
+/**
+ * The dashboard's view of a project: figures, sentences and progress already worded, so that the
+ * page rendered here and the served script that applies live updates show exactly the same.
+ */
+export interface ProjectView {
+  readonly project: string;
+  readonly figures: Readonly<Record<FigureKey, string>>;
+  readonly notes: readonly string[];
+  readonly progress: readonly ProgressView[];
+  readonly reports: readonly ReportView[];
+}
+export interface ProgressView { readonly key: 'drop' | 'retrieval'; readonly label: string; readonly value: number; readonly max: number }
+export interface ReportView { readonly request: string; readonly finishedAt: string; readonly cells: readonly string[] }
+
+export const FIGURES = [['received', 'Received'], ['delivered', 'Delivered'], ['quarantined', 'Quarantined'], ['failed', 'Failed'], ['pending', 'Pending'], ['lastActivity', 'Last activity']] as const;
+type FigureKey = (typeof FIGURES)[number][0];
+export const REPORT_COLUMNS = ['Request', 'Finished', 'Accessions', 'Found', 'Received', 'Delivered', 'Quarantined', 'Failed'] as const;
+
+const queueNote = (name: string, q: NonNullable<DashboardProject['forward']>, done: string): string =>
+  `${name} → ${q.destination}: ${done} ${q.forwarded}, pending ${q.pending}, failed ${q.failed}` +
+  (q.retryingSince ? `, retrying since ${q.retryingSince}` : '') + (q.lastError ? `, last error: ${q.lastError}` : '');
+
+export function viewOf(p: DashboardProject): ProjectView {
+  const notes: string[] = [];
+  if (p.deferred) notes.push(`${p.deferred.count} deferred since ${p.deferred.since} (${p.deferred.code}); retried with backoff, nothing is lost`);
+  if (p.source) notes.push(`Cloud inbox ${p.source.folder}: change feed ${p.source.position === null ? 'not started' : 'running'}`);
+  if (p.upload) notes.push(queueNote('Upload queue', p.upload, 'uploaded'));
+  if (p.forward) notes.push(queueNote('Forward queue', p.forward, 'forwarded'));
+  if (p.retrievals) notes.push(`Retrievals: ${p.retrievals.waiting} waiting${p.retrievals.running ? ', 1 running' : ''}`);
+  const progress: ProgressView[] = [];
+  if (p.drop) progress.push({ key: 'drop', label: `Drop: ${p.drop.done} of ${p.drop.total} files settled`, value: p.drop.done, max: p.drop.total });
+  const run = p.retrievals?.running;
+  if (run) progress.push({ key: 'retrieval', label: `Retrieval ${run.request}: ${run.done} of ${run.total} accessions`, value: run.done, max: Math.max(1, run.total) });
+  return {
+    project: p.project,
+    figures: { received: String(p.received), delivered: String(p.delivered), quarantined: String(p.quarantined), failed: String(p.failed),
+      pending: String(p.pending), lastActivity: p.lastActivity ?? '–' },
+    notes, progress,
+    reports: (p.retrievals?.reports ?? []).map((r) => ({ request: r.request, finishedAt: r.finishedAt,
+      cells: [r.request, r.finishedAt, r.accessions, r.totals.found, r.totals.received, r.totals.delivered, r.totals.quarantined, r.totals.failed].map(String) })),
+  };
+}
+
+/** One project's section; `data-*` attributes are where dashboard.js applies updates. */
+export function renderProject(v: ProjectView, index: number): SafeHtml {
+  const id = `project-${index}`;
+  return html`
+    <section class="project" data-project="${v.project}" aria-labelledby="${id}">
+      <h2 id="${id}">${v.project}</h2>
+      <dl class="figures">${FIGURES.map(([key, label]) => html`
+        <div><dt>${label}</dt><dd data-field="${key}">${v.figures[key]}</dd></div>`)}
+      </dl>
+      <div class="progress-list" data-list="progress">${v.progress.map((p, i) => renderProgress(p, `${id}-${p.key}-${i}`))}</div>
+      <ul class="notes" data-list="notes">${v.notes.map((n) => html`<li>${n}</li>`)}</ul>
+      <div data-list="reports"${v.reports.length === 0 ? html` hidden` : ''}>
+        <table>
+          <caption>Latest retrieval reports</caption>
+          <thead><tr>${REPORT_COLUMNS.map((c) => html`<th scope="col">${c}</th>`)}</tr></thead>
+          <tbody>${v.reports.map((r) => html`<tr>${r.cells.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody>
+        </table>
+      </div>
+    </section>`;
+}
+
+function renderProgress(p: ProgressView, id: string): SafeHtml {
+  return html`<div class="progress"><label for="${id}">${p.label}</label> <progress id="${id}" max="${p.max}" value="${p.value}">${p.label}</progress></div>`;
+}

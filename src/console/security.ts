@@ -1,0 +1,35 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { csrfMatches } from './sessions.js';
+
+/** On every answer, including the event stream (written by hand). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The CSRF check of every state-changing request: the Origin (or, without it, the Referer) must
+ * be this console's own, and the session's synchronizer token must come back in the `_csrf` form
+ * field or the X-CSRF-Token header. Answers 403 and returns false when either fails.
+ */
+export function passesCsrf(request: FastifyRequest, reply: FastifyReply): boolean {
+  if (SAFE_METHODS.has(request.method)) return true;
+  const self = `${request.protocol}://${request.host}`;
+  const origin = request.headers.origin;
+  const referer = request.headers.referer;
+  let fromHere = true;
+  if (typeof origin === 'string') fromHere = origin === self;
+  else if (typeof referer === 'string') fromHere = URL.canParse(referer) && new URL(referer).origin === self;
+  const body = request.body as Record<string, unknown> | undefined;
+  const submitted = request.headers['x-csrf-token'] ?? (body && typeof body === 'object' ? body._csrf : undefined);
+  const expected = request.console.csrf;
+  if (fromHere && expected !== undefined && csrfMatches(expected, submitted)) return true;
+  void reply.code(403).type('text/plain; charset=utf-8').send(fromHere ? 'Forbidden: missing or wrong CSRF token. Reload the page and try again.' : 'Forbidden: cross-origin request.');
+  return false;
+}

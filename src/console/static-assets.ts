@@ -1,0 +1,106 @@
+/**
+ * The console's served files. Kept as strings in a module so that `npm run build` carries them
+ * into dist/ with the code (no copy step), and nothing is ever fetched from elsewhere. Areas add
+ * their own with `addStaticAsset`.
+ */
+export interface StaticAsset { readonly type: string; readonly body: string }
+
+const CSS = `
+:root { --fg: #1b1f24; --muted: #4a5360; --bg: #f6f7f9; --card: #ffffff; --line: #d0d5dc; --accent: #0b5cad; --bad: #a4161a; --ok: #1d6b36; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: var(--fg); background: var(--bg); }
+a { color: var(--accent); }
+a:focus-visible, button:focus-visible, input:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+.skip { position: absolute; left: -999px; top: 0; background: var(--card); padding: .5rem 1rem; }
+.skip:focus { left: 1rem; }
+header.top { display: flex; align-items: center; justify-content: space-between; gap: 1rem; padding: .5rem 1.5rem; background: #14213d; color: #fff; }
+header.top a { color: #fff; }
+header.top ul { display: flex; gap: 1.25rem; list-style: none; margin: 0; padding: 0; }
+header.top .account { margin-right: .75rem; }
+main { max-width: 72rem; margin: 0 auto; padding: 1.5rem; }
+h1 { font-size: 1.6rem; margin: 0 0 1rem; }
+h2 { font-size: 1.25rem; margin: 0 0 .75rem; }
+button { font: inherit; padding: .4rem 1rem; border: 1px solid var(--accent); border-radius: 4px; background: var(--accent); color: #fff; cursor: pointer; }
+header.top button { background: transparent; border-color: #fff; }
+.login { max-width: 24rem; margin: 3rem auto; background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 1.5rem 2rem; }
+.login label { display: block; margin-top: 1rem; font-weight: 600; }
+.login input { display: block; width: 100%; font: inherit; padding: .45rem .6rem; margin-top: .25rem; border: 1px solid #6b7683; border-radius: 4px; }
+.login button { margin-top: 1.5rem; width: 100%; }
+.error { color: var(--bad); font-weight: 600; }
+.live { color: var(--muted); font-size: .9rem; margin: -.5rem 0 1rem; }
+.projects { display: grid; gap: 1.25rem; }
+.project { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 1rem 1.25rem; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(8.5rem, 1fr)); gap: .5rem; margin: 0 0 .75rem; }
+.figures div { border: 1px solid var(--line); border-radius: 4px; padding: .4rem .6rem; }
+.figures dt { color: var(--muted); font-size: .85rem; }
+.figures dd { margin: 0; font-size: 1.35rem; font-weight: 600; font-variant-numeric: tabular-nums; }
+.figures dd[data-field="lastActivity"] { font-size: .9rem; font-weight: 400; overflow-wrap: anywhere; }
+.progress { display: flex; align-items: center; gap: .75rem; margin: .4rem 0; }
+.progress progress { flex: 1; height: 1.1rem; }
+.notes { margin: .25rem 0; padding-left: 1.25rem; color: var(--muted); }
+table { border-collapse: collapse; width: 100%; margin-top: .5rem; font-size: .9rem; }
+caption { text-align: left; font-weight: 600; padding-bottom: .25rem; }
+th, td { border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align: left; font-variant-numeric: tabular-nums; }
+`;
+
+const DASHBOARD_JS = `'use strict';
+// Live dashboard: applies the server's JSON snapshots (GET /events, server-sent events) to the
+// page the server rendered. Only textContent and created elements: never HTML from data.
+(function () {
+  var live = document.getElementById('live-status');
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function apply(snapshot) {
+    var sections = document.querySelectorAll('section[data-project]');
+    snapshot.projects.forEach(function (v) {
+      var section = Array.prototype.find.call(sections, function (s) { return s.getAttribute('data-project') === v.project; });
+      if (!section) return;
+      Object.keys(v.figures).forEach(function (k) {
+        var dd = section.querySelector('[data-field="' + k + '"]');
+        if (dd && dd.textContent !== v.figures[k]) dd.textContent = v.figures[k];
+      });
+      var base = section.querySelector('h2').id;
+      section.querySelector('[data-list="progress"]').replaceChildren.apply(section.querySelector('[data-list="progress"]'), v.progress.map(function (p, i) {
+        var id = base + '-' + p.key + '-' + i;
+        var box = el('div', { class: 'progress' });
+        box.append(el('label', { for: id }, p.label), ' ', el('progress', { id: id, max: String(p.max), value: String(p.value) }, p.label));
+        return box;
+      }));
+      var notes = section.querySelector('[data-list="notes"]');
+      notes.replaceChildren.apply(notes, v.notes.map(function (n) { return el('li', {}, n); }));
+      var reports = section.querySelector('[data-list="reports"]');
+      reports.hidden = v.reports.length === 0;
+      var body = reports.querySelector('tbody');
+      body.replaceChildren.apply(body, v.reports.map(function (r) {
+        var tr = el('tr');
+        r.cells.forEach(function (c) { tr.append(el('td', {}, c)); });
+        return tr;
+      }));
+    });
+  }
+  var source = new EventSource('/events');
+  source.addEventListener('snapshot', function (e) {
+    apply(JSON.parse(e.data));
+    live.textContent = 'Live: updated ' + new Date().toLocaleTimeString();
+    document.body.setAttribute('data-updates', String(Number(document.body.getAttribute('data-updates') || '0') + 1));
+  });
+  source.addEventListener('error', function () {
+    live.textContent = source.readyState === EventSource.CLOSED ? 'Live updates stopped (session ended?): reload the page.' : 'Live updates interrupted; reconnecting…';
+  });
+})();
+`;
+
+const assets = new Map<string, StaticAsset>([
+  ['console.css', { type: 'text/css; charset=utf-8', body: CSS }],
+  ['dashboard.js', { type: 'text/javascript; charset=utf-8', body: DASHBOARD_JS }],
+]);
+
+export function addStaticAsset(name: string, asset: StaticAsset): void {
+  assets.set(name, asset);
+}
+
+export const staticAsset = (name: string): StaticAsset | undefined => assets.get(name);
