@@ -22,8 +22,8 @@ const isoDate = z.string()
 
 /**
  * The project record: the IRB protocol, its principal investigator and the data use agreement's
- * last day. With it, every output carries the Clinical Trial Subject and Study attributes (PS3.3
- * C.7.1.3, C.7.2.3), and past `duaExpires` the project delivers nothing (see data-use-agreement.ts).
+ * last day. With it, every output carries the Clinical Trial Subject attributes (PS3.3
+ * C.7.1.3), and past `duaExpires` the project delivers nothing (see data-use-agreement.ts).
  */
 export const projectRecordSchema = z.object({
   /** The IRB protocol number: Clinical Trial Protocol ID (0012,0020). */

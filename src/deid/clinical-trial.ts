@@ -3,7 +3,7 @@ import { type DataElement, type ValueElement, sortElements, valueOf } from '../d
 import { Tags, tagOf } from '../dicom/tag.js';
 import { isStringVr } from '../dicom/vr.js';
 
-/** The Clinical Trial Subject and Study attributes a project record stamps (PS3.3 C.7.1.3, C.7.2.3). */
+/** The Clinical Trial Subject attributes a project record stamps (PS3.3 C.7.1.3). */
 export const CLINICAL_TRIAL_TAGS = {
   sponsorName: tagOf(0x0012, 0x0010),
   protocolId: tagOf(0x0012, 0x0020),
