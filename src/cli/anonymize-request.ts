@@ -19,6 +19,8 @@ export interface AnonymizeFlags {
   readonly option: string[];
   readonly concurrency?: number;
   readonly workers?: number;
+  /** False with --no-progress. */
+  readonly progress?: boolean;
 }
 
 /** Flags, or a config file's project (resolved as the agent resolves it) with flags overriding it, as one request. */

@@ -29,6 +29,18 @@ export interface AnonymizeRequest {
   readonly workers?: number;
   /** The time, for the project record's data use agreement (default: the system's). */
   readonly clock?: Clock;
+  /** Hears the inputs found while they are listed, then each input settled (numbers only: no names). */
+  readonly onProgress?: (p: AnonymizeProgress) => void;
+}
+
+export interface AnonymizeProgress {
+  readonly settled: number;
+  readonly inputs: number;
+  /** Inputs are still being listed: `inputs` may grow. */
+  readonly listing: boolean;
+  readonly delivered: number;
+  readonly quarantined: number;
+  readonly failed: number;
 }
 
 export interface AnonymizeSummary {
@@ -58,8 +70,14 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
   const counts = { delivered: 0, quarantined: 0, failed: 0, duplicates: 0 };
   const pseudonyms = new Set<string>();
   let files: string[];
+  let settled = 0;
+  const progress = (inputs: number, listing: boolean): void => req.onProgress?.({
+    settled, inputs, listing, delivered: counts.delivered, quarantined: counts.quarantined, failed: counts.failed,
+  });
   try {
-    files = await collectInputs(req.inputs);
+    progress(0, true);
+    files = await collectInputs(req.inputs, (n) => progress(n, true));
+    progress(files.length, false);
     // The store first: a run that cannot use it must leave nothing behind.
     const store = await ProjectStore.open(req.storePath, req.crosswalkKey ? { key: req.crosswalkKey } : {});
     try {
@@ -91,6 +109,8 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
         }
         await settleInput(file, outcome, req.project, 'copy');
         counts[outcome.kind]++;
+        settled++;
+        progress(files.length, false);
       });
       for (const file of files) pool.push(file);
       await pool.idle();

@@ -56,10 +56,21 @@ program
   .option('--option <name>', `profile option, repeatable: ${[...OPTION_NAMES.keys()].join(', ')}`, collect, [])
   .option('--concurrency <n>', 'files in flight at once (default: 8 per CPU; runs are deterministic at any value)', parseConcurrency)
   .option('--workers <n>', 'worker threads for the CPU work (default: CPUs - 1, at least 1, at most --concurrency; 0: the main thread)', parseWorkers)
+  .option('--no-progress', 'no progress on stderr (default: a bar on a terminal, else a line every 5 s and a closing line)')
   .action(async (inputs: string[], flags: AnonymizeFlags) => {
     // Each command loads its own modules: a one-shot run does not pay for the DICOM network stack.
-    const [{ anonymize }, { anonymizeRequest }] = await Promise.all([import('./anonymize.js'), import('./anonymize-request.js')]);
-    const summary = await anonymize(await anonymizeRequest(inputs, flags));
+    const [{ anonymize }, { anonymizeRequest }, { ProgressReporter }] = await Promise.all([
+      import('./anonymize.js'), import('./anonymize-request.js'), import('./progress/progress-reporter.js'),
+    ]);
+    const request = await anonymizeRequest(inputs, flags);
+    const progress = new ProgressReporter({ stream: process.stderr, unit: 'files', ...(flags.progress === false ? { mode: 'off' as const } : {}) });
+    const summary = await progress.around(anonymize({
+      ...request,
+      onProgress: (p) => progress.update({
+        done: p.settled, total: p.inputs, growing: p.listing, phase: p.listing ? 'listing' : undefined,
+        counts: { delivered: p.delivered, quarantined: p.quarantined, failed: p.failed },
+      }),
+    }));
     process.stdout.write(
       `deid-agent anonymize: ${summary.inputs} input(s) settled\n` +
       `  delivered    ${summary.delivered}\n  quarantined  ${summary.quarantined}\n  failed       ${summary.failed}\n` +
@@ -95,9 +106,11 @@ program
   .requiredOption('--accessions <file>', 'CSV or text file: one accession number per line (first column)')
   .option('--config <file>', 'config file; default: the embedded watch.config.ts', DEFAULT_CONFIG)
   .option('--wait <seconds>', 'wait for the report and print it', (v) => Number(v), 0)
-  .action(async (o: { project: string; accessions: string; config: string; wait: number }) => {
-    const { retrieveCommand } = await import('./retrieve.js');
-    process.stdout.write(await retrieveCommand(o.config, o.project, o.accessions, o.wait));
+  .option('--no-progress', 'while waiting, no progress on stderr (default: a bar on a terminal, else a line every 5 s and a closing line)')
+  .action(async (o: { project: string; accessions: string; config: string; wait: number; progress: boolean }) => {
+    const [{ retrieveCommand }, { ProgressReporter }] = await Promise.all([import('./retrieve.js'), import('./progress/progress-reporter.js')]);
+    const progress = new ProgressReporter({ stream: process.stderr, unit: 'accessions', ...(o.progress ? {} : { mode: 'off' as const }) });
+    process.stdout.write(await progress.around(retrieveCommand(o.config, o.project, o.accessions, o.wait, progress)));
   });
 
 const crosswalk = program

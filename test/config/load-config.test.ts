@@ -47,7 +47,7 @@ describe('loadConfig', () => {
 
   it('drives anonymize: the project\'s folders, prefix, store and shift from the file', () => {
     const cfg = write('run.json', hold);
-    const r = runCli(['anonymize', join(SAMPLES, 'study-a-ct-1.dcm'), '--config', cfg]);
+    const r = runCli(['anonymize', join(SAMPLES, 'study-a-ct-1.dcm'), '--config', cfg, '--no-progress']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/delivered\s+1/);
     const bad = runCli(['anonymize', join(SAMPLES, 'study-a-ct-1.dcm'), '--config', cfg, '--project', 'NOPE']);

@@ -73,29 +73,45 @@ export function finalPlainLine(s: ProgressSnapshot, elapsedSeconds: number, aver
 }
 
 const MIN_BAR = 10;
+/** The counts give way before the bar gets narrower than this. */
+const COUNTS_BAR = 20;
 const MAX_BAR = 40;
+
+/** The text after the bar: what is done, then the counts. */
+function barText(s: ProgressSnapshot, when: string): { core: string; full: string } {
+  const f = fraction(s);
+  const core = [
+    ofTotal(s),
+    ...(f === undefined ? [] : [`${Math.floor(f * 100)}%`]),
+    formatRate(s.rate, s.unit),
+    when,
+    ...(s.phase ? [s.phase] : []),
+  ].join('  ');
+  return { core, full: s.counts.length > 0 ? `${core}  ${countsText(s, '  ')}` : core };
+}
 
 /**
  * One terminal line of at most `columns - 1` characters (a full-width line wraps on some
  * terminals, and `\r` then redraws only its second half):
  * `[=========>          ]  120/500  24%  31.2 files/s  ETA 12s  delivered 100  failed 1`.
- * The bar takes what the text leaves, within 10..40 cells, and is dropped on a narrow terminal.
+ * The bar takes what the text leaves, within 10..40 cells; the counts are left out before the bar
+ * gets narrower than 20 cells, and the bar is dropped on a narrow terminal. The room is measured
+ * on the widest text this run can show (every count at the total, a rate of 4 digits, an ETA of 59m59s), so
+ * the bar keeps its width while the numbers grow.
  */
 export function barLine(s: ProgressSnapshot, columns: number, finished: boolean, elapsedSeconds: number): string {
   const f = fraction(s);
   const eta = etaSeconds(s);
-  const text = [
-    ofTotal(s),
-    ...(f === undefined ? [] : [`${Math.floor(f * 100)}%`]),
-    formatRate(s.rate, s.unit),
-    finished ? `in ${formatDuration(elapsedSeconds)}` : `ETA ${eta === undefined ? '--' : formatDuration(eta)}`,
-    ...(s.phase ? [s.phase] : []),
-    ...(s.counts.length > 0 ? [countsText(s, '  ')] : []),
-  ].join('  ');
+  const text = barText(s, finished ? `in ${formatDuration(elapsedSeconds)}` : `ETA ${eta === undefined ? '--' : formatDuration(eta)}`);
   const width = columns - 1;
-  const room = Math.min(MAX_BAR, width - text.length - 4);
-  if (f === undefined || room < MIN_BAR) return text.slice(0, Math.max(0, width));
+  if (f === undefined) return text.full.slice(0, Math.max(0, width));
+  const most = s.total ?? s.done;
+  const widest = barText({ ...s, done: most, rate: 99.9, counts: s.counts.map(([label]) => [label, most] as const) }, 'ETA 59m59s');
+  const roomFor = (t: string): number => Math.min(MAX_BAR, width - t.length - 4);
+  if (roomFor(widest.core) < MIN_BAR) return text.full.slice(0, Math.max(0, width));
+  const withCounts = roomFor(widest.full) >= Math.min(COUNTS_BAR, roomFor(widest.core));
+  const room = roomFor(withCounts ? widest.full : widest.core);
   const filled = Math.floor(f * room);
   const head = filled < room ? '>' : '';
-  return `[${'='.repeat(filled)}${head}${' '.repeat(room - filled - head.length)}]  ${text}`.slice(0, width);
+  return `[${'='.repeat(filled)}${head}${' '.repeat(room - filled - head.length)}]  ${withCounts ? text.full : text.core}`.slice(0, Math.max(0, width));
 }

@@ -77,6 +77,20 @@ describe('progress on a terminal', () => {
     expect(line.length).toBeLessThanOrEqual(39);
     expect(line).not.toContain('[');
     expect(line.startsWith('5/100')).toBe(true);
+    // 80 columns: the bar keeps 20 cells or more, and the counts give way (the summary has them).
+    const counts: ProgressSnapshot['counts'] = [['delivered', 120], ['quarantined', 3], ['failed', 1]];
+    const eighty = barLine(snap({ done: 124, total: 500, rate: 31.25, counts }), 80, false, 1);
+    // Measured on the widest text of the run, 500/500  100%  99.9 files/s  ETA 59m59s: 79 - 39 - 4 cells.
+    expect(eighty).toBe(`[${'='.repeat(8)}>${' '.repeat(27)}]  124/500  24%  31.3 files/s  ETA 12s`);
+    const wider = barLine(snap({ done: 124, total: 500, rate: 31.25, counts }), 120, false, 1);
+    expect(wider).toMatch(/^\[=+> +\] {2}124\/500 {2}24% {2}31\.3 files\/s {2}ETA 12s {2}delivered 120 {2}quarantined 3 {2}failed 1$/);
+    // The bar keeps its width while the numbers grow (no jitter from one redraw to the next).
+    const barWidth = (l: string): number => l.indexOf(']');
+    const early = barLine(snap({ done: 1, total: 500, rate: 1, counts: [['delivered', 1], ['quarantined', 0], ['failed', 0]] }), 120, false, 1);
+    const late = barLine(snap({ done: 499, total: 500, rate: 123.4, counts: [['delivered', 400], ['quarantined', 99], ['failed', 0]] }), 120, false, 1);
+    expect(barWidth(early)).toBe(barWidth(wider));
+    expect(barWidth(late)).toBe(barWidth(wider));
+    expect(late.length).toBeLessThanOrEqual(119);
     const wide = barLine(snap({ done: 25, rate: 2 }), 200, false, 1);
     expect(wide).toMatch(/^\[=+> +\] {2}25\/100 {2}25%/);
     expect(/^\[([^\]]*)\]/.exec(wide)?.[1]).toHaveLength(40);
