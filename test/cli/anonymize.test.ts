@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXPECTED_FAILURES, PYDICOM_CHARSET_FILES, PYDICOM_TEST_FILES, SAMPLES, requireCorpus } from '../helpers/corpus.js';
-import { type Description, describe as pydescribe, runCli, valueAt } from '../helpers/tools.js';
+import { type Description, describe as pydescribe, pydicomJson, runCli, valueAt } from '../helpers/tools.js';
+import { readCrosswalk } from '../../src/store/crosswalk-reader.js';
 
 const walk = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : [join(dir, d.name)])).sort();
@@ -47,7 +48,7 @@ describe('deid-agent anonymize over real files', () => {
   /** Output file of a sample, found by its (unchanged) Instance Number and modality. */
   let sampleOutputs: Record<string, string>;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireCorpus();
     // Inputs named after the patient, as researchers' folders often are.
     mkdirSync(join(inputDir, 'Doe_Jane_MRN12345', 'nested'), { recursive: true });
@@ -59,8 +60,7 @@ describe('deid-agent anonymize over real files', () => {
     outputs = walk(first.out);
     d = pydescribe([...outputs, ...walk(join(inputDir))]);
     // The samples' patients, found through the crosswalk: Jane's three CT images and John's MR.
-    const store = JSON.parse(readFileSync(first.store, 'utf8')) as { projects: Record<string, { patients: Record<string, { pseudonym: string; patientId: string; patientName: string }> }> };
-    const patients = Object.values(store.projects.ILIAC_CT?.patients ?? {});
+    const patients = (await readCrosswalk(first.store, { file: `${first.store}.key` }, 'ILIAC_CT')).rows;
     const jane = patients.find((p) => p.patientId === 'MRN12345')?.pseudonym ?? 'missing';
     const john = patients.find((p) => p.patientName === 'Roe^John')?.pseudonym ?? 'missing';
     sampleOutputs = {};
@@ -275,17 +275,66 @@ describe('deid-agent anonymize over real files', () => {
     for (const p of outputs) expect(sha(join(second.out, relative(first.out, p)))).toBe(sha(p));
   });
 
-  it('keeps the crosswalk in a 0600 store that holds the original identifiers', () => {
+  it('keeps the crosswalk in a 0600 store that holds the original identifiers, sealed: opened with its key', async () => {
     expect(statSync(first.store).mode & 0o777).toBe(0o600);
-    const store = JSON.parse(readFileSync(first.store, 'utf8')) as { projects: Record<string, { dateShiftDays: number; patients: Record<string, { pseudonym: string; patientId: string; patientName: string }> }> };
-    const project = store.projects.ILIAC_CT;
-    expect(project?.dateShiftDays).toBe(-100);
-    const jane = Object.values(project?.patients ?? {}).find((p) => p.patientId === 'MRN12345');
+    const project = await readCrosswalk(first.store, { file: `${first.store}.key` }, 'ILIAC_CT');
+    expect(project.dateShiftDays).toBe(-100);
+    const jane = project.rows.find((p) => p.patientId === 'MRN12345');
     expect(jane?.patientName).toBe('Doe^Jane');
     const ct1 = d[sampleOutputs.ct1 as string] as Description;
     expect(jane?.pseudonym).toBe(valueAt(ct1, '00100010'));
   });
+
+  it('writes no identifier of any input into the store file: every patient ID, issuer, name and birth date of the corpus is absent', () => {
+    const identifiers = pydicomJson<string[]>(IDENTIFIERS_OF, ...inputs);
+    expect(identifiers.length).toBeGreaterThan(60);
+    expect(identifiers).toContain('Doe^Jane');
+    const raw = readFileSync(first.store, 'utf8');
+    // The sealed values are ciphertext (random, base64url): a short ID could appear in one by
+    // chance, so everything but them is searched for every value, and them only for values long
+    // enough that chance cannot match (8+ characters: < 1 in 10^9 per value).
+    const sealed = raw.match(/"sealed": ?"[A-Za-z0-9_-]+"/g) ?? [];
+    expect(sealed.length).toBeGreaterThan(0);
+    // Likewise the keyed hashes and secrets (64 hex digits) are random to the eye: taken out too.
+    const rest = raw.replace(/"sealed": ?"[A-Za-z0-9_-]+"/g, '').replace(/[0-9a-f]{32,}/g, '').replace(/"[A-Za-z]+":/g, '');
+    const found = identifiers.filter((v) => {
+      const forms = [v, JSON.stringify(v).slice(1, -1)];
+      // A short number (an ID such as "12") could be a counter: looked for as a whole JSON string.
+      return forms.some((f) => (/^[0-9]{1,4}$/.test(f) ? rest.includes(`"${f}"`) : rest.includes(f)) || (f.length >= 8 && sealed.some((s) => s.includes(f))));
+    });
+    expect(found).toEqual([]);
+  });
 });
+
+/** Every non-empty Patient ID, Issuer, Name (and its components) and Birth Date of the DICOM files under the given paths. */
+const IDENTIFIERS_OF = `
+import json, os, sys, warnings
+import pydicom
+warnings.simplefilter('ignore')
+values = set()
+for root in sys.argv[1:]:
+    for dirpath, _, names in os.walk(root):
+        for n in names:
+            try:
+                ds = pydicom.dcmread(os.path.join(dirpath, n), force=True, stop_before_pixels=True)
+            except Exception:
+                continue
+            for kw in ('PatientID', 'IssuerOfPatientID', 'PatientName', 'PatientBirthDate', 'OtherPatientIDs'):
+                try:
+                    v = ds.get(kw)
+                except Exception:
+                    continue
+                if v is None:
+                    continue
+                s = str(v).strip()
+                if s:
+                    values.add(s)
+                if kw == 'PatientName':
+                    for part in s.replace('=', '^').split('^'):
+                        if len(part.strip()) >= 3:
+                            values.add(part.strip())
+print(json.dumps(sorted(values)))
+`;
 
 describe('deid-agent anonymize: refusals', () => {
   const root = mkdtempSync(join(tmpdir(), 'deid-cli-bad-'));
@@ -350,7 +399,7 @@ describe('deid-agent anonymize: refusals', () => {
 });
 
 describe('deid-agent anonymize at any concurrency', () => {
-  it('writes byte-identical outputs and crosswalks one file at a time and eight at once, from the same new project', () => {
+  it('writes byte-identical outputs and crosswalks one file at a time and eight at once, from the same new project', async () => {
     requireCorpus();
     const root = mkdtempSync(join(tmpdir(), 'deid-concurrency-'));
     // A project made once (its UID secret is drawn at creation), then copied: both runs start equal.
@@ -372,8 +421,13 @@ describe('deid-agent anonymize at any concurrency', () => {
     const names = walk(serial.out).map((p) => relative(serial.out, p));
     expect(walk(parallel.out).map((p) => relative(parallel.out, p))).toEqual(names);
     for (const n of names) expect(sha(join(parallel.out, n)), n).toBe(sha(join(serial.out, n)));
-    const crosswalk = (store: string): unknown => JSON.parse(readFileSync(store, 'utf8'), (k, v: unknown) => (k === 'firstSeen' || k === 'lastActivity' || k === 'createdAt' ? undefined : v));
-    expect(crosswalk(parallel.store)).toEqual(crosswalk(serial.store));
+    // Sealed values differ run to run (each seal draws its own IV): compared as sealed entries'
+    // keys and pseudonyms, and as the identifiers they open to.
+    const crosswalk = async (store: string): Promise<unknown> => ({
+      file: JSON.parse(readFileSync(store, 'utf8'), (k, v: unknown) => (k === 'firstSeen' || k === 'lastActivity' || k === 'createdAt' || k === 'sealed' ? undefined : v)) as unknown,
+      opened: (await readCrosswalk(store, { file: `${store}.key` }, 'ILIAC_CT')).rows.map(({ firstSeen: _, ...r }) => r),
+    });
+    expect(await crosswalk(parallel.store)).toEqual(await crosswalk(serial.store));
   }, 120_000);
 
   it('takes a file named twice (a folder and a file in it) as one input, and finishes', () => {
