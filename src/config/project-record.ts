@@ -1,12 +1,15 @@
 import { z } from 'zod';
 
 /**
- * A value stamped as an LO (PS3.5 6.2): at most 64 characters, no backslash (it would split the
+ * A value stamped as an LO (PS3.5 6.2): at most 64 characters (and bytes), no backslash (it would split the
  * value in two), no control characters. Leading and trailing spaces are not significant in LO,
  * so a value of spaces only would be stamped empty: refused where a value is required.
  */
 const lo = z.string()
   .max(64, 'at most 64 characters (a DICOM LO value)')
+  // Readers (pydicom, dciodvfy) count an LO's 64 in bytes: a value that fits in UTF-8 fits in
+  // every encoding it is written in (Latin-1 is never longer; a folded one is ASCII).
+  .refine((s) => Buffer.byteLength(s, 'utf8') <= 64, 'at most 64 bytes in UTF-8 (a DICOM LO value, as readers count it)')
   .refine((s) => !s.includes('\\'), 'must not contain a backslash (it separates DICOM values)')
   .refine((s) => !/[\u0000-\u001f\u007f-\u009f]/.test(s), 'must not contain control characters');
 const requiredLo = lo.refine((s) => s.trim() !== '', 'must not be blank');

@@ -46,7 +46,9 @@ describe('project record in the config', () => {
 
   it('refuses values that do not fit a DICOM LO, naming the key', async () => {
     expect(await errorOf({ ...good, protocolName: 'x'.repeat(65) })).toContain('projects.0.record.protocolName: at most 64 characters');
-    expect(await errorOf({ ...good, protocolName: 'é'.repeat(64) })).toBe('accepted'); // characters, not bytes
+    // Readers count LO lengths in bytes: 64 characters of é are 128 bytes in UTF-8.
+    expect(await errorOf({ ...good, protocolName: 'é'.repeat(64) })).toContain('projects.0.record.protocolName: at most 64 bytes in UTF-8');
+    expect(await errorOf({ ...good, protocolName: 'é'.repeat(32) })).toBe('accepted');
     expect(await errorOf({ ...good, siteName: 'North\\South' })).toContain('projects.0.record.siteName: must not contain a backslash');
     expect(await errorOf({ ...good, sponsorName: 'a\nb' })).toContain('projects.0.record.sponsorName: must not contain control characters');
     expect(await errorOf({ ...good, siteId: 'y'.repeat(65) })).toContain('projects.0.record.siteId');

@@ -70,8 +70,8 @@ const configFor = (name: string, record?: object): string => {
 };
 
 /** Runs anonymize on one input into the named project folders; the output file, if any. */
-function runOne(name: string, input: string, record?: object): { output: string | undefined; dir: string; stdout: string } {
-  const r = runCli(['anonymize', input, '--config', configFor(name, record), '--workers', '0']);
+function runOne(name: string, input: string, record?: object, workers = '0'): { output: string | undefined; dir: string; stdout: string } {
+  const r = runCli(['anonymize', input, '--config', configFor(name, record), '--workers', workers]);
   expect(r.status, r.stderr).toBe(0);
   const outputs = walk(join(root, name, 'out')).filter((f) => f.endsWith('.dcm'));
   expect(outputs.length).toBeLessThanOrEqual(1);
@@ -127,9 +127,9 @@ describe('project record: Clinical Trial attributes in every output', () => {
     expect(readFileSync(stamped['mr-utf8.dcm'] as string).includes(Buffer.from(SPONSOR, 'utf8'))).toBe(true);
   });
 
-  it('defaults the sponsor to the principal investigator', () => {
+  it('defaults the sponsor to the principal investigator (in a worker thread: the record reaches it as data)', () => {
     const { sponsorName: _, ...noSponsor } = RECORD;
-    const r = runOne('pi', join(inputs, 'CT_small.dcm'), noSponsor);
+    const r = runOne('pi', join(inputs, 'CT_small.dcm'), noSponsor, '1');
     expect(readStrict(r.output as string).ClinicalTrialSponsorName).toBe('Dr. Ana Silva');
   });
 
