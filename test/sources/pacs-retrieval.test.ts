@@ -85,6 +85,10 @@ describe('PACS retrieval from Orthanc by accession number', () => {
     expect(by.ACC20240317003).toMatchObject({ found: true, received: 1, delivered: 0, quarantined: 1 }); // ultrasound
     expect(by['NOT-THERE-999']).toMatchObject({ found: false, received: 0 });
     expect(report.totals).toMatchObject({ found: 3, notFound: 1, received: 5, delivered: 4, quarantined: 1, failed: 0 });
+    // Off a terminal, the wait shows plain progress lines on stderr (counts only, no accession number).
+    expect(r.stderr).toMatch(/^progress: 4\/4 \(100%\) [\d.]+ accessions\/s, finished in \d+s; received 5, delivered 4, quarantined 1, failed 0$/m);
+    expect(r.stderr.replace(/^progress: .*\n/gm, '')).toBe('');
+    expect(r.stderr).not.toMatch(/ACC2024|NOT-THERE/);
     const outputs = filesUnder(join(project, 'outbox'));
     expect(outputs).toHaveLength(4);
     const d = pydescribe(outputs);

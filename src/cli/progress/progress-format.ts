@@ -96,8 +96,8 @@ function barText(s: ProgressSnapshot, when: string): { core: string; full: strin
  * `[=========>          ]  120/500  24%  31.2 files/s  ETA 12s  delivered 100  failed 1`.
  * The bar takes what the text leaves, within 10..40 cells; the counts are left out before the bar
  * gets narrower than 20 cells, and the bar is dropped on a narrow terminal. The room is measured
- * on the widest text this run can show (every count at the total, a rate of 4 digits, an ETA of 59m59s), so
- * the bar keeps its width while the numbers grow.
+ * on the widest text this run can show (each count at the total, or above it when it already is,
+ * a rate of 4 digits, an ETA of 59m59s), so the bar keeps its width while the numbers grow.
  */
 export function barLine(s: ProgressSnapshot, columns: number, finished: boolean, elapsedSeconds: number): string {
   const f = fraction(s);
@@ -106,7 +106,7 @@ export function barLine(s: ProgressSnapshot, columns: number, finished: boolean,
   const width = columns - 1;
   if (f === undefined) return text.full.slice(0, Math.max(0, width));
   const most = s.total ?? s.done;
-  const widest = barText({ ...s, done: most, rate: 99.9, counts: s.counts.map(([label]) => [label, most] as const) }, 'ETA 59m59s');
+  const widest = barText({ ...s, done: most, rate: 99.9, counts: s.counts.map(([label, n]) => [label, Math.max(most, n)] as const) }, 'ETA 59m59s');
   const roomFor = (t: string): number => Math.min(MAX_BAR, width - t.length - 4);
   if (roomFor(widest.core) < MIN_BAR) return text.full.slice(0, Math.max(0, width));
   const withCounts = roomFor(widest.full) >= Math.min(COUNTS_BAR, roomFor(widest.core));
