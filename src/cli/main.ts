@@ -138,7 +138,7 @@ crosswalk
   .requiredOption('--project <name>', 'project')
   .requiredOption('--out <file>', 'the encrypted file to create (never replaced)')
   .option('--passphrase-file <file>', 'encrypt to the passphrase in this file (mode 0600, at least 12 characters)')
-  .option('--recipient <age1...>', 'encrypt to this age recipient (public key)')
+  .option('--recipient <recipient>', 'encrypt to this age recipient (its public key, age1…)')
   .option('--config <file>', 'config file; default: the embedded watch.config.ts', DEFAULT_CONFIG)
   .action(async (o: { project: string; out: string; passphraseFile?: string; recipient?: string; config: string }) => {
     const { crosswalkExport } = await import('./crosswalk.js');
