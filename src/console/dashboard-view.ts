@@ -23,6 +23,9 @@ const queueNote = (name: string, q: NonNullable<DashboardProject['forward']>, do
   `${name} → ${q.destination}: ${done} ${q.forwarded}, pending ${q.pending}, failed ${q.failed}` +
   (q.retryingSince ? `, retrying since ${q.retryingSince}` : '') + (q.lastError ? `, last error: ${q.lastError}` : '');
 
+/** `2026-12-02T13:07:48.830Z` as `2026-12-02 13:07:48 UTC`: the agent's clock is UTC, say so. */
+const readableTime = (iso: string): string => iso.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC');
+
 export function viewOf(p: DashboardProject): ProjectView {
   const notes: string[] = [];
   if (p.deferred) notes.push(`${p.deferred.count} deferred since ${p.deferred.since} (${p.deferred.code}); retried with backoff, nothing is lost`);
@@ -37,7 +40,7 @@ export function viewOf(p: DashboardProject): ProjectView {
   return {
     project: p.project,
     figures: { received: String(p.received), delivered: String(p.delivered), quarantined: String(p.quarantined), failed: String(p.failed),
-      pending: String(p.pending), lastActivity: p.lastActivity ?? '–' },
+      pending: String(p.pending), lastActivity: p.lastActivity ? readableTime(p.lastActivity) : '–' },
     notes, progress,
     reports: (p.retrievals?.reports ?? []).map((r) => ({ request: r.request, finishedAt: r.finishedAt,
       cells: [r.request, r.finishedAt, r.accessions, r.totals.found, r.totals.received, r.totals.delivered, r.totals.quarantined, r.totals.failed].map(String) })),

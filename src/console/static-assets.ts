@@ -36,7 +36,10 @@ header.top button { background: transparent; border-color: #fff; }
 .figures dd { margin: 0; font-size: 1.35rem; font-weight: 600; font-variant-numeric: tabular-nums; }
 .figures dd[data-field="lastActivity"] { font-size: .9rem; font-weight: 400; overflow-wrap: anywhere; }
 .progress { display: flex; align-items: center; gap: .75rem; margin: .4rem 0; }
-.progress progress { flex: 1; height: 1.1rem; }
+.progress progress { flex: 1; height: 1rem; appearance: none; -webkit-appearance: none; border: 1px solid #6b7683; border-radius: 4px; background: #e6e9ee; overflow: hidden; }
+.progress progress::-webkit-progress-bar { background: #e6e9ee; }
+.progress progress::-webkit-progress-value { background: var(--accent); }
+.progress progress::-moz-progress-bar { background: var(--accent); }
 .notes { margin: .25rem 0; padding-left: 1.25rem; color: var(--muted); }
 table { border-collapse: collapse; width: 100%; margin-top: .5rem; font-size: .9rem; }
 caption { text-align: left; font-weight: 600; padding-bottom: .25rem; }

@@ -33,7 +33,7 @@ export async function startConsoleFixture(): Promise<ConsoleFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'deid-console-'));
   const project = (name: string): Record<string, unknown> => ({
     name, prefix: `${name}_`, inbox: join(dir, name, 'inbox'), outbox: join(dir, name, 'outbox'), quarantine: join(dir, name, 'quarantine'),
-    failed: join(dir, name, 'failed'), dateShiftDays: -100, watch: { stabilityMs: 200 },
+    failed: join(dir, name, 'failed'), dateShiftDays: -100, watch: { stabilityMs: 1500 },
   });
   const raw = {
     store: join(dir, 'store.json'), workers: 0, projects: [project('DEMO'), project('OTHER')],

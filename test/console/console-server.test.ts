@@ -116,6 +116,9 @@ describe('review console over HTTP (a real agent, 127.0.0.1)', () => {
     expect((await c.post('/logout', {})).status).toBe(403);
     expect((await c.post('/logout', { _csrf: 'x'.repeat(token.length) })).status).toBe(403);
     expect((await c.post('/logout', { _csrf: token }, { origin: 'http://evil.example' })).status).toBe(403);
+    // Origin: null (what Chromium sends under Referrer-Policy: no-referrer): Sec-Fetch-Site decides.
+    expect((await c.post('/logout', { _csrf: token }, { origin: 'null', 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await c.post('/logout', { _csrf: token }, { origin: 'null' })).status).toBe(403);
     // The login form itself needs its token too.
     expect((await new ConsoleClient(f.url).post('/login', { name: BOB.name, password: BOB.password })).status).toBe(403);
     expect((await c.request('/api/status')).status).toBe(200);
