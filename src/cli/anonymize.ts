@@ -41,6 +41,8 @@ export interface AnonymizeProgress {
   readonly delivered: number;
   readonly quarantined: number;
   readonly failed: number;
+  /** Known at the end only: inputs that were an earlier input's instance (counted as delivered until then). */
+  readonly duplicates: number;
 }
 
 export interface AnonymizeSummary {
@@ -72,7 +74,7 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
   let files: string[];
   let settled = 0;
   const progress = (inputs: number, listing: boolean): void => req.onProgress?.({
-    settled, inputs, listing, delivered: counts.delivered, quarantined: counts.quarantined, failed: counts.failed,
+    settled, inputs, listing, delivered: counts.delivered, quarantined: counts.quarantined, failed: counts.failed, duplicates: counts.duplicates,
   });
   try {
     progress(0, true);
@@ -124,6 +126,8 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
         counts.delivered -= inputs.length - 1;
         counts.duplicates += inputs.length - 1;
       }
+      // The last report agrees with the summary.
+      if (counts.duplicates > 0) progress(files.length, false);
     } finally {
       await store.close();
     }

@@ -68,7 +68,7 @@ program
       ...request,
       onProgress: (p) => progress.update({
         done: p.settled, total: p.inputs, growing: p.listing, phase: p.listing ? 'listing' : undefined,
-        counts: { delivered: p.delivered, quarantined: p.quarantined, failed: p.failed },
+        counts: { delivered: p.delivered, quarantined: p.quarantined, failed: p.failed, ...(p.duplicates > 0 ? { duplicates: p.duplicates } : {}) },
       }),
     }));
     process.stdout.write(

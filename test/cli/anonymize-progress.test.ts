@@ -13,7 +13,7 @@ import { CLI, runCli } from '../helpers/tools.js';
 const root = mkdtempSync(join(tmpdir(), 'deid-progress-'));
 /** A researcher's folder named after the patient, files too: none of it may reach the display. */
 const inputs = join(root, 'Doe_Jane_MRN12345');
-const INPUT_COUNT = 7;
+const INPUT_COUNT = 8;
 const NAMES = ['Doe', 'Jane', 'MRN12345', 'CompressedSamples', 'CT_small', 'MR_small', 'study-a'];
 
 /** A fresh project per run (its own store and folders); CT and MR by header rules, so no OCR is loaded. */
@@ -33,9 +33,9 @@ function config(name: string): string {
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The CLI under a real pseudo-terminal of 100 columns; what the terminal received. */
+/** The CLI under a real pseudo-terminal of 120 columns; what the terminal received. */
 function underTerminal(args: readonly string[], env: Record<string, string> = {}): { status: number; output: string } {
-  const command = `stty cols 100 rows 30; ${[process.execPath, CLI, ...args].map(shellQuote).join(' ')}`;
+  const command = `stty cols 120 rows 30; ${[process.execPath, CLI, ...args].map(shellQuote).join(' ')}`;
   const r = spawnSync('script', ['-qfec', command, '/dev/null'], {
     encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL', env: { ...process.env, TERM: 'xterm-256color', ...env },
   });
@@ -51,6 +51,8 @@ describe('anonymize progress', () => {
     mkdirSync(join(inputs, 'nested'), { recursive: true });
     copyFileSync(join(PYDICOM_TEST_FILES, 'CT_small.dcm'), join(inputs, 'Doe_Jane_CT_small.dcm'));
     copyFileSync(join(PYDICOM_TEST_FILES, 'MR_small.dcm'), join(inputs, 'Doe_Jane_MR_small.dcm'));
+    // The same instance twice: a duplicate, known only at the end, and the closing report agrees with the summary.
+    copyFileSync(join(PYDICOM_TEST_FILES, 'CT_small.dcm'), join(inputs, 'Doe_Jane_CT_small_again.dcm'));
     for (const f of ['study-a-ct-1.dcm', 'study-a-ct-2-implicit.dcm', 'study-a-ct-3-bigendian.dcm', 'study-b-mr-no-patient-id.dcm', 'not-dicom.txt']) {
       copyFileSync(join(SAMPLES, f), join(inputs, 'nested', `MRN12345_${f}`));
     }
@@ -61,7 +63,7 @@ describe('anonymize progress', () => {
     expect(quiet.status, quiet.stderr).toBe(0);
     expect(quiet.stderr).toBe('');
     expect(quiet.stdout).toContain(`${INPUT_COUNT} input(s) settled`);
-    expect(quiet.stdout).toMatch(/delivered\s+6\n\s+quarantined\s+0\n\s+failed\s+1\n/);
+    expect(quiet.stdout).toMatch(/delivered\s+6\n\s+quarantined\s+0\n\s+failed\s+1\n\s+duplicates\s+1 /);
   });
 
   it('not on a terminal: plain lines, no \\r or escape codes, a closing line n/n; stdout unchanged', () => {
@@ -72,7 +74,7 @@ describe('anonymize progress', () => {
     const lines = r.stderr.trimEnd().split('\n');
     // A run this short ends before the first 5-second line: the closing line only.
     for (const l of lines) expect(l).toMatch(/^progress: \d+\/\d+ \(\d+%\) [\d.]+ files\/s[ ,]/);
-    expect(lines.at(-1)).toMatch(new RegExp(`^progress: ${INPUT_COUNT}/${INPUT_COUNT} \\(100%\\) [\\d.]+ files/s, finished in \\d+s; delivered 6, quarantined 0, failed 1$`));
+    expect(lines.at(-1)).toMatch(new RegExp(`^progress: ${INPUT_COUNT}/${INPUT_COUNT} \\(100%\\) [\\d.]+ files/s, finished in \\d+s; delivered 6, quarantined 0, failed 1, duplicates 1$`));
     for (const n of NAMES) expect(r.stderr).not.toContain(n);
   });
 
@@ -85,9 +87,9 @@ describe('anonymize progress', () => {
     const frames = bar.split('\r').filter((f) => f !== '').map((f) => f.replace(/^\x1b\[2K/, ''));
     expect(frames.length).toBeGreaterThanOrEqual(2); // listing, then at least the closing frame
     expect(bar.split('\r\x1b[2K').length - 1).toBe(frames.length - 1); // every redraw erases the line first
-    for (const f of frames) expect(f.length).toBeLessThanOrEqual(99);
+    for (const f of frames) expect(f.length).toBeLessThanOrEqual(119);
     expect(frames[0]).toContain('listing');
-    expect(frames.at(-1)).toMatch(new RegExp(`^\\[=+\\]  ${INPUT_COUNT}/${INPUT_COUNT}  100%  [\\d.]+ files/s  in \\d+s  delivered 6  quarantined 0  failed 1$`));
+    expect(frames.at(-1)).toMatch(new RegExp(`^\\[=+\\]  ${INPUT_COUNT}/${INPUT_COUNT}  100%  [\\d.]+ files/s  in \\d+s  delivered 6  quarantined 0  failed 1  duplicates 1$`));
     expect(t.output).not.toMatch(/\x1b\[[0-9;]*m/); // no colour
     for (const n of NAMES) expect(bar).not.toContain(n);
   });
