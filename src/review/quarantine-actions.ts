@@ -4,7 +4,7 @@ import type { Detector, Finding, TextBox } from '../detect/detector.js';
 import { processInstance } from '../pipeline/process-instance.js';
 import { settleAside } from '../pipeline/settle-aside.js';
 import { type QuarantineItem, ReviewError, readItem, resolveItem } from './quarantine-items.js';
-import { type ReviewDesk, duaExpired, reviewContext, withItemLock } from './review-desk.js';
+import { type ReviewDesk, deliveryRefusal, reviewContext, withItemLock } from './review-desk.js';
 
 /**
  * The reviewer's four decisions on a held input. Each needs a comment, is written to the audit
@@ -60,9 +60,10 @@ async function removeItem(item: QuarantineItem): Promise<void> {
 }
 
 /** Delivers through processInstance with `detectors` in place of the project's; the item's audit entry once delivered. */
-async function deliver(desk: ReviewDesk, item: QuarantineItem, req: ReviewRequest, action: string, detectors: readonly Detector[], clean: boolean, detail: Record<string, number | boolean>): Promise<ReviewResult> {
+async function deliver(desk: ReviewDesk, item: QuarantineItem, req: ReviewRequest, action: string, detectors: readonly Detector[] | 'project', clean: boolean, detail: Record<string, number | boolean>): Promise<ReviewResult> {
   // Checked under the lock, at the moment of delivery: an agreement may run out while a reviewer looks.
-  if (duaExpired(desk)) throw new ReviewError('dua-expired', `project ${desk.spec.project.name}: the data use agreement has expired; nothing is delivered until it is renewed`);
+  const refusal = deliveryRefusal(desk);
+  if (refusal !== undefined) throw new ReviewError('dua-expired', refusal);
   const outcome = await processInstance(item.path, reviewContext(desk, detectors, { clean }));
   switch (outcome.kind) {
     case 'quarantined':
@@ -83,14 +84,19 @@ async function deliver(desk: ReviewDesk, item: QuarantineItem, req: ReviewReques
   };
 }
 
+/** Findings that say nothing of the pixels: the project's expired agreement held the input. */
+const heldByRecordOnly = (item: QuarantineItem): boolean => item.findings.length > 0 && item.findings.every((f) => f.detector === 'project-record');
+
 /**
  * Release as is: de-identified and delivered as the pipeline would (outbox, and every sink's
- * ledger), skipping only the burned-in detection that held it. What the pipeline holds after
- * detection (pixel bits it cannot mask) stays held ('held'); an expired agreement refuses.
+ * ledger), skipping only the burned-in detection that held it. An input held only because the
+ * agreement had expired was never looked at: it meets the project's own detectors now (and may
+ * be held by them, 'held'). What the pipeline holds after detection (pixel bits it cannot mask)
+ * stays held ('held'); an expired agreement refuses ('dua-expired').
  */
 export async function releaseItem(desk: ReviewDesk, id: string, req: ReviewRequest): Promise<ReviewResult> {
   checkComment(req.comment);
-  return onItem(desk, id, (item) => deliver(desk, item, req, 'quarantine.release', [], false, { findings: item.findings.length }));
+  return onItem(desk, id, (item) => deliver(desk, item, req, 'quarantine.release', heldByRecordOnly(item) ? 'project' : [], false, { findings: item.findings.length }));
 }
 
 /** A sane box: whole frame number, finite non-negative position and a positive size. */

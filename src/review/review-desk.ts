@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Detector } from '../detect/detector.js';
+import { duaExpired } from '../pipeline/data-use-agreement.js';
 import type { LosslessSyntax } from '../pixels/encode-lossless.js';
 import type { ProjectContext, StoreCalls } from '../pipeline/process-instance.js';
 import { type ProcessingSpec, processingContext } from '../pipeline/project-context.js';
@@ -25,34 +26,26 @@ export interface ReviewDesk {
 
 /**
  * The project's processing context with the detection replaced: `detectors` instead of the
- * project's (none for a release as is: the review is the decision the detectors asked for),
+ * project's (none for a release as is: the review is the decision the detectors asked for;
+ * 'project': the project's own, for an input held for another reason than its pixels),
  * cleaning as the project's cleanedSyntax says when `clean`, and optionally another outbox
  * without sinks (the header preview writes into a scratch folder and forwards nothing).
  */
-export function reviewContext(desk: ReviewDesk, detectors: readonly Detector[], options: { readonly clean?: boolean; readonly scratchOutbox?: string } = {}): ProjectContext {
-  const base = processingContext(desk.spec, desk.calls);
-  const { cleaning: _cleaning, ledgers, spool, ...rest } = base;
+export function reviewContext(desk: ReviewDesk, detectors: readonly Detector[] | 'project', options: { readonly clean?: boolean; readonly scratchOutbox?: string } = {}): ProjectContext {
+  const { cleaning: projectCleaning, detectors: projectDetectors, ledgers, spool, ...rest } = processingContext(desk.spec, desk.calls);
   const syntax = desk.spec.project.pixels.cleanedSyntax;
-  const cleaning: { readonly syntax?: LosslessSyntax } | undefined = options.clean ? (syntax && syntax !== 'native' ? { syntax } : {}) : undefined;
-  if (options.scratchOutbox !== undefined) {
-    return { ...rest, detectors, outbox: options.scratchOutbox, ...(cleaning ? { cleaning } : {}) };
-  }
-  return { ...rest, detectors, ...(cleaning ? { cleaning } : {}), ...(ledgers ? { ledgers } : {}), ...(spool ? { spool } : {}) };
+  const cleaning: { readonly syntax?: LosslessSyntax } | undefined = detectors === 'project' ? projectCleaning
+    : options.clean ? (syntax && syntax !== 'native' ? { syntax } : {}) : undefined;
+  const sinks = options.scratchOutbox !== undefined ? { outbox: options.scratchOutbox } : { ...(ledgers ? { ledgers } : {}), ...(spool ? { spool } : {}) };
+  return { ...rest, detectors: detectors === 'project' ? projectDetectors : detectors, ...(cleaning ? { cleaning } : {}), ...sinks };
 }
 
 /**
- * HOOK(dua): whether the project's data use agreement has run out: its last valid day
- * (`record.duaExpires`, YYYY-MM-DD, the machine's local date) is before today. Read
- * structurally, so this compiles before and after the project record lands in `Project`;
- * replace it with the record's own check (data-use-agreement.ts) once that exists.
+ * Why the project may not deliver now (its data use agreement has run out), or undefined. The
+ * agent holds inputs by wrapping its processor (holdWhenExpired); a review delivers through
+ * processInstance itself, so it asks here.
  */
-export function duaExpired(desk: ReviewDesk): boolean {
-  const expires = (desk.spec.project as { readonly record?: { readonly duaExpires?: string } }).record?.duaExpires;
-  if (expires === undefined) return false;
-  const now = desk.now?.() ?? new Date();
-  const today = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
-  return today > expires;
-}
+export const deliveryRefusal = (desk: ReviewDesk): string | undefined => duaExpired(desk.spec.project.record, desk.now?.() ?? new Date());
 
 /** Actions on one item, one at a time in this process: later callers wait and then find it gone. */
 const inProcess = new Map<string, Promise<unknown>>();

@@ -13,7 +13,7 @@ import { readDicomFile } from '../../src/dicom/read-file.js';
 import { Tags, tagOf } from '../../src/dicom/tag.js';
 import { SENT_BACK_REASON, cleanAndReleaseItem, discardItem, releaseItem, sendBackToFailed } from '../../src/review/quarantine-actions.js';
 import { type QuarantineItem, ReviewError, listQuarantine } from '../../src/review/quarantine-items.js';
-import { type ReviewDesk, duaExpired } from '../../src/review/review-desk.js';
+import { type ReviewDesk, deliveryRefusal } from '../../src/review/review-desk.js';
 import { ForwardLedger } from '../../src/sinks/forward-ledger.js';
 import { filesUnder } from '../helpers/agent-process.js';
 import { PYDICOM_TEST_FILES } from '../helpers/corpus.js';
@@ -107,9 +107,9 @@ describe('quarantine actions', () => {
   it('refuses release while the data use agreement has expired (the item stays), and allows it on its last day', async () => {
     const item = await itemOf('sc-release.dcm');
     const record = { protocolId: 'IRB-1', principalInvestigator: 'PI', duaExpires: '2026-03-31' };
-    const expired: ReviewDesk = { ...held.desk, spec: { ...held.desk.spec, project: Object.assign({}, held.desk.spec.project, { record }) }, now: () => new Date(2026, 3, 1, 9) };
-    expect(duaExpired(expired)).toBe(true);
-    expect(duaExpired({ ...expired, now: () => new Date(2026, 2, 31, 23, 59) })).toBe(false);
+    const expired: ReviewDesk = { ...held.desk, spec: { ...held.desk.spec, project: { ...held.desk.spec.project, record } }, now: () => new Date(2026, 3, 1, 9) };
+    expect(deliveryRefusal(expired)).toMatch(/expired on 2026-03-31/);
+    expect(deliveryRefusal({ ...expired, now: () => new Date(2026, 2, 31, 23, 59) })).toBeUndefined();
     expect(await codeOf(releaseItem(expired, item.id, { who, comment: 'ok' }))).toBe('dua-expired');
     expect(await codeOf(cleanAndReleaseItem(expired, item.id, { who, comment: 'ok', boxes: [{ frame: 0, x: 1, y: 1, width: 2, height: 2, confidence: 0 }] }))).toBe('dua-expired');
     expect(existsSync(item.path)).toBe(true);

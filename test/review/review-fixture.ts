@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { auditPathOf } from '../../src/audit/audit-log.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { PatientIdentity } from '../../src/deid/patient-identity.js';
+import { holdWhenExpired } from '../../src/pipeline/data-use-agreement.js';
 import { inThisThread } from '../../src/pipeline/instance-workers.js';
 import type { Outcome } from '../../src/pipeline/outcome.js';
 import { openProject } from '../../src/pipeline/project-context.js';
@@ -34,6 +35,11 @@ export interface HeldProject {
   readonly outcomes: ReadonlyMap<string, Outcome>;
 }
 
+export interface HeldOptions {
+  /** Inputs processed as the agent does while the project's data use agreement has expired (holdWhenExpired). */
+  readonly whileExpired?: readonly string[];
+}
+
 /** Makes the text corpus once per test file (1–2 s). */
 export function textCorpus(): string {
   const dir = mkdtempSync(join(tmpdir(), 'deid-review-corpus-'));
@@ -45,7 +51,7 @@ export function textCorpus(): string {
  * Processes `inputs` with project REV: SC images follow the header rules (held by
  * 'secondary-capture', no OCR), everything else is looked at by the OCR.
  */
-export async function heldProject(corpus: string, inputs: Readonly<Record<string, Input>>, ledgers?: readonly string[]): Promise<HeldProject> {
+export async function heldProject(corpus: string, inputs: Readonly<Record<string, Input>>, ledgers?: readonly string[], options: HeldOptions = {}): Promise<HeldProject> {
   const root = mkdtempSync(join(tmpdir(), 'deid-review-'));
   const dirs = { input: join(root, 'in'), outbox: join(root, 'out'), quarantine: join(root, 'q'), failed: join(root, 'f'), store: join(root, 'store', 'store.json') };
   mkdirSync(dirs.input);
@@ -67,10 +73,11 @@ export async function heldProject(corpus: string, inputs: Readonly<Record<string
   const spec = { ...opened, ...(ledgers ? { ledgers } : {}) };
   const calls = { pseudonymFor: (identity: PatientIdentity) => store.pseudonymFor(project.name, identity) };
   const processor = inThisThread(spec, calls);
+  const expired = holdWhenExpired(processor, { protocolId: 'IRB-1', principalInvestigator: 'PI', duaExpires: '2020-01-01' }, () => new Date(2026, 0, 1));
   const outcomes = new Map<string, Outcome>();
   for (const name of Object.keys(inputs).sort()) {
     const path = join(dirs.input, name);
-    const outcome = await processor.process(path);
+    const outcome = await (options.whileExpired?.includes(name) ? expired : processor).process(path);
     await settleInput(path, outcome, project, 'copy');
     outcomes.set(name, outcome);
   }
