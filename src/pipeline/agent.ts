@@ -10,6 +10,8 @@ import { admitRequestedStudies, PacsRetrieval, type RefusalReason } from '../sou
 import { type IncomingAssociation, type StoreDestination, startStoreScp } from '../net/dimse-listener.js';
 import { type CloudConnectOptions, CloudConnections } from '../cloud/cloud-folders.js';
 import type { Outcome } from './outcome.js';
+import type { StoreCalls } from './process-instance.js';
+import type { ProcessingSpec } from './project-context.js';
 
 /** Where an association goes: a project, and whether it was pushed to it or is its retrieval's. */
 export interface AssociationRoute {
@@ -42,6 +44,8 @@ export interface RunningAgent {
   stop(): Promise<void>;
   /** Tells `listener` of every input settled in any project (the console's live dashboard); returns the unsubscribe. */
   onSettled(listener: (project: string, kind: Outcome['kind']) => void): () => void;
+  /** A started project's processing spec and store calls (the console's quarantine review delivers with them). */
+  reviewProcessing(project: string): { readonly spec: ProcessingSpec; readonly calls: StoreCalls } | undefined;
 }
 
 /** Starts every project of a loaded config over one store (the store's single writer). */
@@ -117,6 +121,7 @@ export async function startAgent(config: ResolvedConfig, log: Logger, cloudOptio
     throw e;
   }
   return {
+    reviewProcessing: (project) => runners.get(project)?.reviewProcessing,
     onSettled(listener) {
       settledListeners.add(listener);
       return () => { settledListeners.delete(listener); };

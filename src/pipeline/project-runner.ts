@@ -9,11 +9,11 @@ import { WorkArea } from '../sources/work-area.js';
 import { expandZip, isZip, ZipRefused } from '../sources/zip-archive.js';
 import type { ProjectStore } from '../store/project-store.js';
 import type { PatientIdentity } from '../deid/patient-identity.js';
-import { openProject } from './project-context.js';
+import { type ProcessingSpec, openProject } from './project-context.js';
 import { projectOf } from './project.js';
 import { type InstanceProcessor, type InstanceWorkers, inThisThread } from './instance-workers.js';
 import type { Outcome } from './outcome.js';
-import { safeReason } from './process-instance.js';
+import { type StoreCalls, safeReason } from './process-instance.js';
 import { settleInput } from './settle-aside.js';
 import { Fifo } from './fifo.js';
 import { TaskPool } from './task-pool.js';
@@ -60,6 +60,8 @@ export class ProjectRunner {
   private readonly pool: TaskPool<{ readonly claimed: string }>;
   private watcher: InboxWatcher | undefined;
   private processor: InstanceProcessor | undefined;
+  /** What the quarantine review delivers with (src/review/): this project's spec, as processing runs it, and the store's calls. */
+  private processingForReview: { readonly spec: ProcessingSpec; readonly calls: StoreCalls } | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweepingFolders = false;
   /** The project's sinks beside its local outbox: C-STORE forwarding, a cloud outbox. */
@@ -126,6 +128,7 @@ export class ProjectRunner {
     }
     const processing = { ...spec, ...(ledgers.length > 0 ? { ledgers } : {}), ...(p.remoteOutbox ? { spool: true } : {}) };
     this.processor = holdWhenExpired(this.workers ? this.workers.register(processing, calls) : inThisThread(processing, calls), p.record, this.clock);
+    this.processingForReview = { spec: processing, calls };
     if (p.remoteInbox) {
       if (!this.remote.inbox) throw new UsageError(`project ${p.name}: its cloud inbox was not set up`);
       const o = inboxSettings(p.remoteInbox);
@@ -400,6 +403,11 @@ export class ProjectRunner {
   private readonly settledListeners: Array<(o: Outcome) => void> = [];
 
   /** Tells `listener` of every settled input (PACS retrieval counts its studies with it). */
+  /** The project's processing spec and store calls once started, for the quarantine review's releases. */
+  get reviewProcessing(): { readonly spec: ProcessingSpec; readonly calls: StoreCalls } | undefined {
+    return this.processingForReview;
+  }
+
   onSettled(listener: (o: Outcome) => void): void {
     this.settledListeners.push(listener);
   }
