@@ -27,9 +27,9 @@ export interface AnonymizeFlags {
 export async function anonymizeRequest(inputs: string[], f: AnonymizeFlags): Promise<AnonymizeRequest> {
   let base: Partial<Project> = {};
   let storePath: string | undefined;
+  let crosswalkKey: SecretRef | undefined;
   if (f.config) {
     const config = await loadConfig(f.config, { secrets: false });
-  let crosswalkKey: SecretRef | undefined;
     const project = f.project ? config.projects.find((p) => p.name === f.project) : config.projects.length === 1 ? config.projects[0] : undefined;
     if (!project) {
       throw new UsageError(f.project ? `no project '${f.project}' in ${f.config}` : `${f.config} has several projects: name one with --project`);
@@ -38,9 +38,9 @@ export async function anonymizeRequest(inputs: string[], f: AnonymizeFlags): Pro
     // A cloud outbox is the agent's to fill (a sink with its ledger): a one-shot run needs --out.
     base = project.remoteOutbox ? resolved : { ...resolved, outbox };
     storePath = config.store;
+    crosswalkKey = config.crosswalkKey;
   }
   const prefix = f.prefix ?? base.prefix;
-    crosswalkKey = config.crosswalkKey;
   const project = {
     recipes: [], burnedInRules: DEFAULT_BURNED_IN_RULES, pixels: DEFAULT_PIXEL_POLICY,
     ...base,
@@ -52,18 +52,18 @@ export async function anonymizeRequest(inputs: string[], f: AnonymizeFlags): Pro
     options: f.option.length > 0 ? parseOptionNames(f.option) : (base.options ?? []),
     ...(f.shiftDays === undefined ? {} : { dateShiftDays: f.shiftDays }),
   };
-  storePath = f.store ?? storePath;
-  const missing = [
   // Another store than the config's has its own key beside it (the default).
   if (f.store) crosswalkKey = undefined;
+  storePath = f.store ?? storePath;
+  const missing = [
     ...(['outbox', 'quarantine', 'failed', 'prefix'] as const).filter((k) => !project[k]).map((k) => (k === 'outbox' ? '--out' : `--${k}`)),
     ...(storePath ? [] : ['--store']),
   ];
   if (missing.length > 0 || !storePath) throw new UsageError(`missing ${missing.join(', ')} (or give --config)`);
   return {
     inputs, project: project as Project, storePath,
+    ...(crosswalkKey ? { crosswalkKey } : {}),
     ...(f.concurrency === undefined ? {} : { concurrency: f.concurrency }),
     ...(f.workers === undefined ? {} : { workers: f.workers }),
-    ...(crosswalkKey ? { crosswalkKey } : {}),
   };
 }
