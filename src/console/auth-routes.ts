@@ -55,6 +55,7 @@ export const registerAuthRoutes: ConsoleArea = (app, ctx) => {
   const byAccount = new LoginLimiter(ctx.now, 5);
   const byAddress = new LoginLimiter(ctx.now, 20);
   const accounts = new Map(ctx.console.users.map((u) => [u.name, u]));
+  void decoyHash(); // made now, so that the first unknown name does not cost two scrypts
 
   app.get('/login', async (request, reply) => {
     if (request.console.user) return reply.redirect('/', 303);

@@ -29,7 +29,7 @@ export const registerDashboardRoutes: ConsoleArea = (app, ctx) => {
 
   app.get('/api/status', async (request) => ({ projects: snapshotFor(userOf(request), await feed.current()).projects.map(viewOf) }));
 
-  app.get('/events', (request, reply) => {
+  app.get('/events', { exposeHeadRoute: false }, (request, reply) => {
     const user = userOf(request);
     const sessionId = request.console.sessionId;
     reply.hijack();

@@ -44,8 +44,9 @@ export async function buildConsole(config: ResolvedConfig, log: Logger, options:
   const ctx: ConsoleContext = { config, console: c, auditPath: auditPathOf(config.store), log, live: options.live, sessions: new SessionStore(now), now };
   const accounts = accountsOf(config, c);
   const https = c.tls ? { cert: await readFile(c.tls.cert), key: await readFile(c.tls.key) } : null;
-  // Fastify's own logger stays off: it would log URLs with their query strings.
-  const app = Fastify({ logger: false, trustProxy: c.trustProxy === true, bodyLimit: 1024 * 1024, ...(https ? { https } : {}) }) as unknown as FastifyInstance;
+  // Fastify's own logger stays off: it would log URLs with their query strings. Forwarded headers
+  // are believed only from a proxy on loopback: anyone else could forge an address to dodge limits.
+  const app = Fastify({ logger: false, trustProxy: c.trustProxy === true ? 'loopback' : false, bodyLimit: 1024 * 1024, ...(https ? { https } : {}) }) as unknown as FastifyInstance;
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
   // Filled by the gate below on every request (null only until then: Fastify wants a shape up front).
