@@ -4,6 +4,8 @@ import type { ResolvedConsoleConfig } from '../config/console-schema.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Outcome } from '../pipeline/outcome.js';
+import type { StoreCalls } from '../pipeline/process-instance.js';
+import type { ProcessingSpec } from '../pipeline/project-context.js';
 import type { SessionStore } from './sessions.js';
 
 /** The logged-in account as a request sees it: its projects resolved (all when the config lists none). */
@@ -20,6 +22,8 @@ export interface ConsoleUser {
  */
 export interface ConsoleLive {
   onSettled(listener: (project: string, kind: Outcome['kind']) => void): () => void;
+  /** A started project's processing spec and store calls: the quarantine review's preview and actions deliver with them. */
+  reviewProcessing?(project: string): { readonly spec: ProcessingSpec; readonly calls: StoreCalls } | undefined;
 }
 
 /** Everything a console area needs, built once per server. */

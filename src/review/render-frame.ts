@@ -87,3 +87,16 @@ function outlines(boxes: readonly TextBox[], scale: number, width: number, heigh
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${rects.join('')}</svg>`;
 }
+
+/** How many frames a file's pixel data has (for browsing), without decoding any; 0 without pixels. */
+export async function frameCountOf(path: string): Promise<number> {
+  const file = await readDicomFile(path);
+  try {
+    const pixels = await openPixelFrames(file);
+    await pixels.close();
+    return pixels.frameCount;
+  } catch (e) {
+    if (e instanceof PixelError) return 0;
+    throw e;
+  }
+}
