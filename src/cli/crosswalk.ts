@@ -5,6 +5,7 @@ import { appendAudit, auditPathOf, cliActor } from '../audit/audit-log.js';
 import { loadConfig } from '../config/load-config.js';
 import { readSecret } from '../config/secrets.js';
 import { UsageError } from '../config/usage-error.js';
+import { type LookupQuery, lookUpCrosswalk } from '../broker/crosswalk-lookup.js';
 import { type CrosswalkRow, readCrosswalk } from '../store/crosswalk-reader.js';
 import { rotateCrosswalkKey } from '../store/rotate-crosswalk-key.js';
 
@@ -14,26 +15,15 @@ import { rotateCrosswalkKey } from '../store/rotate-crosswalk-key.js';
  * identifiers themselves, nor what was asked for.
  */
 
-export interface LookupQuery {
-  readonly pseudonym?: string;
-  readonly patientId?: string;
-}
-
 export async function crosswalkLookup(configPath: string, project: string, query: LookupQuery, json: boolean): Promise<string> {
   if ((query.pseudonym === undefined) === (query.patientId === undefined)) throw new UsageError('give exactly one of --pseudonym and --patient-id');
   const config = await loadConfig(configPath, { secrets: false });
-  const crosswalk = await readCrosswalk(config.store, config.crosswalkKey, project);
-  const rows = crosswalk.rows.filter((r) => (query.pseudonym !== undefined ? r.pseudonym === query.pseudonym : r.patientId === query.patientId));
-  await appendAudit(auditPathOf(config.store), {
-    who: cliActor(), action: 'crosswalk.lookup', project,
-    pseudonyms: rows.map((r) => r.pseudonym),
-    detail: { by: query.pseudonym !== undefined ? 'pseudonym' : 'patient-id', matches: rows.length },
-  });
-  if (json) return `${JSON.stringify({ project, dateShiftDays: crosswalk.dateShiftDays, patients: rows }, null, 2)}\n`;
+  const { rows, dateShiftDays } = await lookUpCrosswalk(config, project, query, cliActor());
+  if (json) return `${JSON.stringify({ project, dateShiftDays, patients: rows }, null, 2)}\n`;
   if (rows.length === 0) return 'no match\n';
   const line = (r: CrosswalkRow): string =>
     `${r.pseudonym}\tpatient ID ${r.patientId}${r.issuerOfPatientId ? ` (issuer ${r.issuerOfPatientId})` : ''}\tname ${r.patientName}\tbirth date ${r.birthDate}\tfirst seen ${r.firstSeen}\n`;
-  return `${rows.map(line).join('')}date shift ${crosswalk.dateShiftDays} days\n`;
+  return `${rows.map(line).join('')}date shift ${dateShiftDays} days\n`;
 }
 
 export interface ExportTarget {
