@@ -2,8 +2,8 @@
 // release as is (outbox and a forward ledger; two at once deliver once), clean and release (the
 // detector's boxes, and a reviewer's own), discard and back to failed; an expired data use
 // agreement refuses release; every action is in the audit log, with the input hash and no PHI.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit/audit-log.js';
@@ -179,10 +179,18 @@ print(json.dumps({'frame': 0, 'x': int(xs.min()), 'y': int(ys.min()), 'width': i
     expect(entry?.detail).toMatchObject({ boxes: 1, adjusted: true });
   }, 120_000);
 
-  it('discards: original and sidecar deleted, nothing delivered, the audit keeps the hash', async () => {
+  it('discards: original and sidecar deleted, nothing delivered, the audit keeps the hash; another process\'s action on the item is waited for', async () => {
     const item = await itemOf('sc-discard.dcm');
     const before = outputs().length;
-    expect(await discardItem(held.desk, item.id, { who, comment: 'a test pattern' })).toEqual({ kind: 'discarded', id: item.id });
+    // Another process (alive) holds the item's lock: the discard waits; once it is gone, the lock is taken over.
+    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    writeFileSync(join(held.dirs.quarantine, `${item.name}.review.lock`), `${other.pid} someone-else`);
+    const discarding = discardItem(held.desk, item.id, { who, comment: 'a test pattern' });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(existsSync(item.path)).toBe(true);
+    other.kill('SIGKILL');
+    await new Promise((r) => other.once('exit', r));
+    expect(await discarding).toEqual({ kind: 'discarded', id: item.id });
     expect(existsSync(item.path) || existsSync(item.sidecarPath)).toBe(false);
     expect(outputs()).toHaveLength(before);
     expect((await audit()).filter((r) => r.action === 'quarantine.discard')).toEqual([expect.objectContaining({ inputHash: item.inputHash, comment: 'a test pattern', project: 'REV' })]);
