@@ -39,9 +39,9 @@ export class DashboardFeed {
 
   constructor(private readonly ctx: ConsoleContext) {}
 
-  /** The latest snapshot (polling once if there is none yet). */
+  /** The latest snapshot; fresh from a poll when nobody keeps the feed polling (else it may be old). */
   async current(): Promise<readonly DashboardProject[]> {
-    if (!this.latest) await this.poll();
+    if (!this.latest || !this.timer) await this.poll();
     return this.latest ?? [];
   }
 

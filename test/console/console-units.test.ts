@@ -129,3 +129,18 @@ describe('dashboard retrievals', () => {
     expect(JSON.stringify(view)).not.toMatch(/ACC|Doe|monday/);
   });
 });
+
+describe('dashboard feed', () => {
+  it('answers fresh figures when no stream keeps it polling', async () => {
+    const { DashboardFeed } = await import('../../src/console/dashboard-data.js');
+    const { pino } = await import('pino');
+    const dir = mkdtempSync(join(tmpdir(), 'deid-feed-'));
+    const project = { name: 'P', prefix: 'P_', inbox: join(dir, 'in'), outbox: join(dir, 'out'), quarantine: join(dir, 'q'), failed: join(dir, 'f'), work: join(dir, 'work') };
+    mkdirSync(project.inbox);
+    const ctx = { config: { store: join(dir, 'store.json'), projects: [project] }, log: pino({ level: 'silent' }), live: undefined } as unknown as ConstructorParameters<typeof DashboardFeed>[0];
+    const feed = new DashboardFeed(ctx);
+    expect((await feed.current())[0]?.pending).toBe(0);
+    writeFileSync(join(project.inbox, 'a.dcm'), 'x');
+    expect((await feed.current())[0]?.pending).toBe(1);
+  });
+});
