@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,20 @@ describe('console from the command line (built CLI: npm run build first)', () =>
     const short = spawnSync(process.execPath, [CLI, 'console', 'hash-password'], { input: 'short\n', encoding: 'utf8' });
     expect(short.status).toBe(2);
     expect(short.stderr).toMatch(/at least 12 characters/);
+  });
+
+  // util-linux's `script` gives the command a terminal: the password must not be echoed.
+  it.skipIf(!existsSync('/usr/bin/script'))('hash-password on a terminal reads without echo', async () => {
+    const child = spawn('/usr/bin/script', ['-qec', `${process.execPath} ${CLI} console hash-password --name t`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    for (let i = 0; i < 100 && !out.includes('Password (not shown):'); i++) await new Promise((r) => setTimeout(r, 100));
+    child.stdin.write('tty secret pass 123\r');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(out).not.toContain('tty secret');
+    const hash = /^(scrypt\$\S+)\r?$/m.exec(out)?.[1] ?? '';
+    expect(await verifyPassword('tty secret pass 123', hash)).toBe(true);
   });
 
   it('start serves the console when configured and stops it on SIGTERM (exit 0)', async () => {
