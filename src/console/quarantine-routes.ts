@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import type { ResolvedProjectConfig } from '../config/schema.js';
 import { previewHeader } from '../review/header-preview.js';
 import { type QuarantineItem, ReviewError, listQuarantine, resolveItem } from '../review/quarantine-items.js';
-import { frameCountOf, renderFrame } from '../review/render-frame.js';
+import { type FrameInfo, frameInfoOf, renderFrame } from '../review/render-frame.js';
 import type { ReviewDesk } from '../review/review-desk.js';
 import { type ConsoleArea, type ConsoleContext, type ConsoleUser, canSee, csrfOf, userOf } from './context.js';
 import { type SafeHtml, html } from './html.js';
@@ -10,6 +10,12 @@ import { addNavItem, page } from './layout.js';
 
 /** The viewer's image width: large frames are scaled down on the server, boxes with them. */
 const VIEW_WIDTH = 1024;
+
+/** The image's size on the page: as served (at most VIEW_WIDTH wide), small frames shown at a whole multiple up to ~512 wide. */
+function displaySize(f: FrameInfo): { width: number; height: number } {
+  const scale = f.columns < 512 ? Math.max(1, Math.floor(512 / f.columns)) : Math.min(1, VIEW_WIDTH / f.columns);
+  return { width: Math.round(f.columns * scale), height: Math.round(f.rows * scale) };
+}
 
 /** HTTP status for a review error: ids and frames that are not valid 400, items not there 404. */
 const statusOf = (e: ReviewError): number => (e.code === 'bad-id' || e.code === 'bad-frame' ? 400 : e.code === 'unknown' || e.code === 'gone' ? 404 : 422);
@@ -71,7 +77,8 @@ export const registerQuarantineRoutes: ConsoleArea = (app, ctx) => {
       if (e instanceof ReviewError) return notFound(reply, e);
       throw e;
     }
-    const frames = await frameCountOf(item.path);
+    const info = await frameInfoOf(item.path);
+    const frames = info.frameCount;
     const frame = Math.min(Math.max(0, Number.parseInt(request.query.frame ?? '0', 10) || 0), Math.max(0, frames - 1));
     const desk = deskOf(ctx, project.name);
     let preview: SafeHtml;
@@ -99,7 +106,7 @@ export const registerQuarantineRoutes: ConsoleArea = (app, ctx) => {
       <p>${item.reason} (held since ${item.settledAt})</p>
       <ul>${item.findings.map((f) => html`<li>${f.detector}: ${f.rule}: ${f.reason}</li>`)}</ul></section>
     <section aria-labelledby="image"><h2 id="image">Image</h2>
-      ${frames === 0 ? html`<p>No pixel data.</p>` : html`${nav}<img src="${base}/frame/${frame}" alt="Frame ${frame + 1} of the held image, ${boxes} text box${boxes === 1 ? '' : 'es'} outlined in red" class="held-image">`}</section>
+      ${frames === 0 ? html`<p>No pixel data.</p>` : html`${nav}<img src="${base}/frame/${frame}" width="${displaySize(info).width}" height="${displaySize(info).height}" alt="Frame ${frame + 1} of the held image, ${boxes} text box${boxes === 1 ? '' : 'es'} outlined in red" class="held-image">`}</section>
     <section aria-labelledby="header"><h2 id="header">De-identified header</h2>${preview}</section>`;
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store')
       .send(page({ title: `Held item ${item.id}`, user, csrf: csrfOf(request), body }));

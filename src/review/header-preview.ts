@@ -61,11 +61,12 @@ export async function naturalizedHeader(bytes: Buffer): Promise<Pick<HeaderPrevi
   return { transferSyntax: String(meta.TransferSyntaxUID ?? ''), meta: displayable(meta) as Record<string, unknown>, dataset: displayable(dataset) as Record<string, unknown> };
 }
 
-/** Binary values (ArrayBuffers, typed arrays) as their length: the page shows text, and JSON has no bytes. */
+/** Binary values (ArrayBuffers, typed arrays) as their length: the page shows text, and JSON has no bytes; dcmjs's `_` keys left out. */
 function displayable(v: unknown): unknown {
   if (v instanceof ArrayBuffer) return { binaryBytes: v.byteLength };
   if (ArrayBuffer.isView(v)) return { binaryBytes: v.byteLength };
   if (Array.isArray(v)) return v.map(displayable);
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, displayable(x)]));
+  // dcmjs's own bookkeeping (`_vrMap`) is no attribute of the file.
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([k]) => !k.startsWith('_')).map(([k, x]) => [k, displayable(x)]));
   return v;
 }

@@ -88,15 +88,22 @@ function outlines(boxes: readonly TextBox[], scale: number, width: number, heigh
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${rects.join('')}</svg>`;
 }
 
-/** How many frames a file's pixel data has (for browsing), without decoding any; 0 without pixels. */
-export async function frameCountOf(path: string): Promise<number> {
+export interface FrameInfo {
+  /** 0 without pixel data (or pixels that cannot be opened). */
+  readonly frameCount: number;
+  readonly columns: number;
+  readonly rows: number;
+}
+
+/** How many frames a file's pixel data has, and their size (for browsing and laying out), without decoding any. */
+export async function frameInfoOf(path: string): Promise<FrameInfo> {
   const file = await readDicomFile(path);
   try {
     const pixels = await openPixelFrames(file);
     await pixels.close();
-    return pixels.frameCount;
+    return { frameCount: pixels.frameCount, columns: pixels.geometry.columns, rows: pixels.geometry.rows };
   } catch (e) {
-    if (e instanceof PixelError) return 0;
+    if (e instanceof PixelError) return { frameCount: 0, columns: 0, rows: 0 };
     throw e;
   }
 }
