@@ -1,4 +1,4 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { lstat, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Finding, TextBox } from '../detect/detector.js';
@@ -78,7 +78,8 @@ export async function readItem(dir: string, name: string): Promise<QuarantineIte
     if (!result.success) return undefined;
     parsed = result.data;
     // An original removed by an action that a crash cut short: its sidecar is no item.
-    if (!(await stat(path)).isFile()) return undefined;
+    // Never followed: only a regular file is an original settleAside put there.
+    if (!(await lstat(path)).isFile()) return undefined;
   } catch {
     return undefined;
   }
@@ -92,13 +93,18 @@ export async function readItem(dir: string, name: string): Promise<QuarantineIte
   };
 }
 
-/** The items in a project's quarantine folder, oldest first (a missing folder is an empty quarantine). */
-export async function listQuarantine(dir: string): Promise<QuarantineItem[]> {
-  const names = (await readdir(dir).catch((e: NodeJS.ErrnoException) => {
+/** The item names of the folder's sidecars (a missing folder is an empty quarantine). */
+async function sidecarNames(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return [] as string[];
     throw e;
-  })).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length)).filter((n) => ITEM_NAME.test(n));
-  const items = (await Promise.all(names.map((n) => readItem(dir, n)))).filter((i): i is QuarantineItem => i !== undefined);
+  });
+  return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length)).filter((n) => ITEM_NAME.test(n));
+}
+
+/** The items in a project's quarantine folder, oldest first (a missing folder is an empty quarantine). */
+export async function listQuarantine(dir: string): Promise<QuarantineItem[]> {
+  const items = (await Promise.all((await sidecarNames(dir)).map((n) => readItem(dir, n)))).filter((i): i is QuarantineItem => i !== undefined);
   return items.sort((a, b) => a.settledAt.localeCompare(b.settledAt) || a.name.localeCompare(b.name));
 }
 
@@ -106,7 +112,9 @@ export async function listQuarantine(dir: string): Promise<QuarantineItem[]> {
 export async function resolveItem(dir: string, id: string): Promise<QuarantineItem> {
   const wanted = id.toLowerCase();
   if (!ID.test(wanted)) throw new ReviewError('bad-id', `an item id is ${ID_LENGTH} to 32 hex digits`);
-  const matches = (await listQuarantine(dir)).filter((i) => i.name.startsWith(wanted));
+  // Only the sidecars the id names are read, whatever the quarantine's size.
+  const names = (await sidecarNames(dir)).filter((n) => n.startsWith(wanted));
+  const matches = (await Promise.all(names.map((n) => readItem(dir, n)))).filter((i): i is QuarantineItem => i !== undefined);
   if (matches.length === 0) throw new ReviewError('unknown', `no quarantined item ${wanted}`);
   if (matches.length > 1) throw new ReviewError('ambiguous', `${matches.length} quarantined items start with ${wanted}: give more digits`);
   return matches[0] as QuarantineItem;

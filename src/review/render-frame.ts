@@ -1,5 +1,6 @@
 import { cjsDefault } from '../cjs-default.js';
 import type { TextBox } from '../detect/detector.js';
+import { DicomParseError } from '../dicom/parse.js';
 import { readDicomFile } from '../dicom/read-file.js';
 import { openPixelFrames } from '../pixels/decode-frame.js';
 import { PixelError } from '../pixels/image-geometry.js';
@@ -45,7 +46,10 @@ export async function renderFrame(path: string, boxes: readonly TextBox[], optio
   // Imported on first use: the agent that never renders carries no image library.
   const sharp = cjsDefault(await import('sharp'));
   if (!Number.isInteger(index) || index < 0) throw new ReviewError('bad-frame', 'a frame is a whole number from 0');
-  const file = await readDicomFile(path);
+  const file = await readDicomFile(path).catch((e: unknown) => {
+    if (e instanceof DicomParseError) throw new ReviewError('unrenderable', `the file cannot be read: ${e.message}`);
+    throw e;
+  });
   let pixels;
   try {
     pixels = await openPixelFrames(file);
@@ -97,13 +101,13 @@ export interface FrameInfo {
 
 /** How many frames a file's pixel data has, and their size (for browsing and laying out), without decoding any. */
 export async function frameInfoOf(path: string): Promise<FrameInfo> {
-  const file = await readDicomFile(path);
   try {
+    const file = await readDicomFile(path);
     const pixels = await openPixelFrames(file);
     await pixels.close();
     return { frameCount: pixels.frameCount, columns: pixels.geometry.columns, rows: pixels.geometry.rows };
   } catch (e) {
-    if (e instanceof PixelError) return { frameCount: 0, columns: 0, rows: 0 };
+    if (e instanceof PixelError || e instanceof DicomParseError) return { frameCount: 0, columns: 0, rows: 0 };
     throw e;
   }
 }

@@ -2,7 +2,7 @@
 // DX image with text drawn in; secondary captures held by the header rules), listed from their
 // sidecars, resolved by id, and rendered to PNG with the boxes drawn where the detector put them.
 import { createHash } from 'node:crypto';
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,7 +70,7 @@ describe('listing', () => {
     expect(await code(resolveItem(held.dirs.quarantine, 'f'.repeat(12)))).toBe('unknown');
   });
 
-  it('says an id is ambiguous when two items share it, and skips sidecars without their original', async () => {
+  it('says an id is ambiguous when two items share it, and skips sidecars without their original or with a link in its place', async () => {
     const q = held.dirs.quarantine;
     const sidecar = JSON.parse(readFileSync(itemOf('sc-2frame.dcm').sidecarPath, 'utf8')) as { input: { sha256: string } };
     const prefix = 'abcdef012345';
@@ -85,6 +85,10 @@ describe('listing', () => {
       rmSync(join(q, `${names[1]}.dcm`));
       expect((await resolveItem(q, prefix)).name).toBe(names[0]);
       expect(await listQuarantine(q)).toHaveLength(3);
+      // A link in an original's place is never followed: no item.
+      symlinkSync(itemOf('sc-2frame.dcm').path, join(q, `${names[1]}.dcm`));
+      expect(await listQuarantine(q)).toHaveLength(3);
+      expect((await resolveItem(q, prefix)).name).toBe(names[0]);
     } finally {
       for (const n of names) for (const ext of ['json', 'dcm']) rmSync(join(q, `${n}.${ext}`), { force: true });
     }
