@@ -44,6 +44,22 @@ header.top button { background: transparent; border-color: #fff; }
 table { border-collapse: collapse; width: 100%; margin-top: .5rem; font-size: .9rem; }
 caption { text-align: left; font-weight: 600; padding-bottom: .25rem; }
 th, td { border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align: left; font-variant-numeric: tabular-nums; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+.flash { background: #e3f1e7; border: 1px solid var(--ok); border-radius: 4px; padding: .5rem .75rem; color: var(--ok); font-weight: 600; }
+.hint { display: block; color: var(--muted); font-size: .85rem; }
+.image-frame { position: relative; display: inline-block; line-height: 0; }
+.image-frame img { touch-action: none; cursor: crosshair; }
+.drag-box { position: absolute; border: 2px dashed #ffd400; pointer-events: none; }
+.actions form.action { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1.25rem; margin: 0 0 1rem; }
+.actions h3 { font-size: 1.1rem; margin: 0 0 .25rem; }
+.actions textarea { display: block; width: 100%; font: inherit; padding: .4rem .6rem; margin-top: .25rem; border: 1px solid #6b7683; border-radius: 4px; }
+.actions input[type="number"] { width: 5.5rem; font: inherit; padding: .2rem .4rem; border: 1px solid #6b7683; border-radius: 4px; }
+.actions fieldset { border: 1px solid var(--line); border-radius: 4px; margin: .75rem 0; }
+.actions fieldset label { margin: 0 .25rem 0 .75rem; }
+.actions textarea:focus-visible, .actions input:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+.buttons { display: flex; gap: .75rem; flex-wrap: wrap; }
+button.secondary { background: var(--card); color: var(--accent); }
+button.danger { background: var(--bad); border-color: var(--bad); }
 `;
 
 const DASHBOARD_JS = `'use strict';
