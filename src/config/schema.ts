@@ -183,6 +183,13 @@ export const projectConfigSchema = z.object({
   forward: forwardConfigSchema.optional(),
   /** The IRB protocol, principal investigator and data use agreement: stamped into outputs; past its expiry nothing is delivered. */
   record: projectRecordSchema.optional(),
+  /** Sample inspection: the share of each batch drawn (percent, default 5) between min (3) and max (50); a cloud outbox's outputs kept locally retainDays (14) for it. */
+  qa: z.object({
+    percent: z.number().min(0).max(100).optional(),
+    min: z.number().int().min(0).optional(),
+    max: z.number().int().min(1).optional(),
+    retainDays: z.number().int().min(1).max(3650).optional(),
+  }).strict().refine((q) => q.min === undefined || q.max === undefined || q.min <= q.max, 'min must not exceed max').optional(),
   watch: z.object({
     /** Poll the inbox instead of relying on change events: for SMB/NFS shares. */
     usePolling: z.boolean().optional(),
