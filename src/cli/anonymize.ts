@@ -11,6 +11,7 @@ import { ProjectStore } from '../store/project-store.js';
 import type { PatientIdentity } from '../deid/patient-identity.js';
 import { collectInputs } from './collect-inputs.js';
 import { type Clock, holdWhenExpired } from '../pipeline/data-use-agreement.js';
+import { DeliveryLedger } from '../qa/delivery-ledger.js';
 
 export interface AnonymizeRequest {
   readonly inputs: readonly string[];
@@ -84,6 +85,8 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
     const store = await ProjectStore.open(req.storePath, req.crosswalkKey ? { key: req.crosswalkKey } : {});
     try {
       const spec = await openProject(store, req.project);
+      // Sample inspection draws from each day's deliveries, a one-shot run's as the agent's.
+      const deliveries = new DeliveryLedger(req.storePath, req.project.name, req.project.outbox);
       const index = new Map(files.map((f, i) => [f, i]));
       const gate = new InputOrderGate();
       const calls = {
@@ -109,13 +112,14 @@ export async function anonymize(req: AnonymizeRequest): Promise<AnonymizeSummary
           pseudonyms.add(outcome.pseudonym);
           writers.set(outcome.outputPath, [...(writers.get(outcome.outputPath) ?? []), index.get(file) ?? 0].sort((a, b) => a - b));
         }
+        if (outcome.kind === 'delivered') await deliveries.record(outcome);
         await settleInput(file, outcome, req.project, 'copy');
         counts[outcome.kind]++;
         settled++;
         progress(files.length, false);
       });
       for (const file of files) pool.push(file);
-      await pool.idle();
+      await pool.idle().finally(() => deliveries.close());
       // Several inputs were one instance: whichever wrote last is on disk. The first in input
       // order is the rule, so it is written again, alone; the others count as duplicates.
       for (const [outputPath, inputs] of writers) {

@@ -12,6 +12,7 @@ import { type CloudConnectOptions, CloudConnections } from '../cloud/cloud-folde
 import type { Outcome } from './outcome.js';
 import type { StoreCalls } from './process-instance.js';
 import type { ProcessingSpec } from './project-context.js';
+import { type ProjectQa, startProjectQa } from '../qa/project-qa.js';
 
 /** Where an association goes: a project, and whether it was pushed to it or is its retrieval's. */
 export interface AssociationRoute {
@@ -62,6 +63,7 @@ export async function startAgent(config: ResolvedConfig, log: Logger, cloudOptio
   const cloud = new CloudConnections(config, { log, ...cloudOptions });
   let listener: { close(): Promise<void> } | undefined;
   const retrievals = new Map<string, PacsRetrieval>();
+  const qas: ProjectQa[] = [];
   /** What a project's retrieval receives: only instances of the studies it is asking for. */
   const retrievalInput = (project: string, runner: ProjectRunner): StoreDestination => admitRequestedStudies(
     { dir: runner.incomingDir, accept: (path: string) => runner.acceptIncoming(path) },
@@ -71,6 +73,9 @@ export async function startAgent(config: ResolvedConfig, log: Logger, cloudOptio
   try {
     for (const project of config.projects) {
       const runner = new ProjectRunner(project, store, log, availableParallelism(), workers, inputId, cloud.foldersOf(project));
+      const qa = startProjectQa(config, project, log);
+      qas.push(qa);
+      runner.recordDeliveries({ ledger: qa.ledger, retained: qa.retained, requestOf: (study) => retrievals.get(project.name)?.requestOf(study) });
       const { recovered } = await runner.start();
       runners.set(project.name, runner);
       runner.onSettled((o) => { for (const l of settledListeners) l(project.name, o.kind); });
@@ -116,6 +121,7 @@ export async function startAgent(config: ResolvedConfig, log: Logger, cloudOptio
     await Promise.all([...retrievals.values()].map((r) => r.stop()));
     await listener?.close();
     await Promise.all([...runners.values()].map((r) => r.stop()));
+    await Promise.all(qas.map((q) => q.stop()));
     await workers?.close();
     await store.close();
     throw e;
@@ -130,6 +136,7 @@ export async function startAgent(config: ResolvedConfig, log: Logger, cloudOptio
       await Promise.all([...retrievals.values()].map((r) => r.stop()));
       await listener?.close();
       await Promise.all([...runners.values()].map((r) => r.stop()));
+      await Promise.all(qas.map((q) => q.stop()));
       await workers?.close();
       await store.close();
     },

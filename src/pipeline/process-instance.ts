@@ -21,6 +21,7 @@ import type { ProjectSecrets } from '../store/project-store.js';
 import type { Outcome } from './outcome.js';
 import { type ForwardLedger, isQueueableUid } from '../sinks/forward-ledger.js';
 import { TransientError, errorCode, isTransientReadError } from './transient.js';
+import { retainForQa } from '../qa/qa-retention.js';
 
 /** Answers that only the main thread can give, because they touch the store. */
 export interface StoreCalls {
@@ -48,6 +49,8 @@ export interface ProjectContext extends StoreCalls {
    * in every ledger, whose entries are hard links to it, so its bytes go when the last sink has it.
    */
   readonly spool?: boolean;
+  /** With a spool: where each output is kept for sample inspection before the spool lets it go (src/qa/qa-retention.ts). */
+  readonly qaRetain?: string;
   /** The project record: its Clinical Trial attributes are stamped into every output. */
   readonly record?: ProjectRecord;
 }
@@ -141,7 +144,14 @@ export async function processInstance(inputPath: string, ctx: ProjectContext): P
     });
   }
   // A crash before this leaves a spool file that the next start clears (its claim is redone).
-  if (ctx.spool) await rm(outputPath, { force: true });
+  if (ctx.spool) {
+    if (ctx.qaRetain) {
+      await retainForQa(outputPath, ctx.outbox, ctx.qaRetain).catch((e: unknown) => {
+        throw typeof (e as NodeJS.ErrnoException).code === 'string' ? new TransientError('cannot keep the output for sample inspection', errorCode(e)) : e;
+      });
+    }
+    await rm(outputPath, { force: true });
+  }
   return { kind: 'delivered', outputPath, pseudonym, ...source, ...(cleanedBoxes === undefined ? {} : { cleanedBoxes }) };
 }
 

@@ -20,6 +20,8 @@ export interface ProcessingSpec {
   readonly ledgers?: readonly string[];
   /** The outbox is the sinks' spool: outputs are removed once queued (see ProjectContext.spool). */
   readonly spool?: boolean;
+  /** With a spool: the folder outputs are kept in for sample inspection (see ProjectContext.qaRetain). */
+  readonly qaRetain?: string;
 }
 
 export function processingContext(spec: ProcessingSpec, calls: StoreCalls): ProjectContext {
@@ -30,6 +32,7 @@ export function processingContext(spec: ProcessingSpec, calls: StoreCalls): Proj
     ...(p.maxInflatedBytes === undefined ? {} : { maxInflatedBytes: p.maxInflatedBytes }),
     ...(spec.ledgers === undefined ? {} : { ledgers: spec.ledgers.map((dir) => new ForwardLedger(dir)) }),
     ...(spec.spool ? { spool: true } : {}),
+    ...(spec.spool && spec.qaRetain ? { qaRetain: spec.qaRetain } : {}),
     ...(p.record ? { record: p.record } : {}),
     ...(p.pixels.onText === 'clean' ? { cleaning: p.pixels.cleanedSyntax && p.pixels.cleanedSyntax !== 'native' ? { syntax: p.pixels.cleanedSyntax } : {} } : {}),
   };

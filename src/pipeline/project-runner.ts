@@ -27,6 +27,16 @@ import { clearSpool, cloudSinkLedgerDir, cloudStateDir } from './project-folders
 import { DeferredBoard, type DeferredSummary, Deferrals } from './deferrals.js';
 import { errorCode, isTransient } from './transient.js';
 import { type Clock, duaExpired, duaHold, holdWhenExpired, systemClock } from './data-use-agreement.js';
+import type { DeliveryLedger } from '../qa/delivery-ledger.js';
+
+/** What sample inspection (src/qa/) needs of a project's settling. */
+export interface QaHooks {
+  readonly ledger: DeliveryLedger;
+  /** Where outputs are kept for inspection when the outbox is a cloud folder's spool. */
+  readonly retained: string;
+  /** The retrieval request (its batch id) an input of this study came from, while it runs. */
+  readonly requestOf?: (sourceStudyUid: string) => string | undefined;
+}
 
 /** A unit of work: a file still in the inbox (to claim first) or one already claimed. */
 type Job = { readonly inbox: string } | { readonly claimed: string };
@@ -74,6 +84,8 @@ export class ProjectRunner {
   private resumeTimer: NodeJS.Timeout | undefined;
   private lastDeferralWarning = 0;
   private readonly board: DeferredBoard;
+  /** Sample inspection's record of deliveries, and where a spool's outputs are kept for it (see recordDeliveries). */
+  private qa: QaHooks | undefined;
 
   /** `workers`: the agent's instance worker threads; without them instances are processed in this thread. */
   constructor(
@@ -126,7 +138,10 @@ export class ProjectRunner {
     } else if (p.remoteOutbox) {
       throw new UsageError(`project ${p.name}: its cloud outbox was not set up`);
     }
-    const processing = { ...spec, ...(ledgers.length > 0 ? { ledgers } : {}), ...(p.remoteOutbox ? { spool: true } : {}) };
+    const processing = {
+      ...spec, ...(ledgers.length > 0 ? { ledgers } : {}), ...(p.remoteOutbox ? { spool: true } : {}),
+      ...(p.remoteOutbox && this.qa ? { qaRetain: this.qa.retained } : {}),
+    };
     this.processor = holdWhenExpired(this.workers ? this.workers.register(processing, calls) : inThisThread(processing, calls), p.record, this.clock);
     this.processingForReview = { spec: processing, calls };
     if (p.remoteInbox) {
@@ -177,6 +192,11 @@ export class ProjectRunner {
     if (legacy.length > 0) {
       this.log.info({ project: this.project.name, queued, missing: legacy.length - refused - queued, refusedDropped: refused }, 'forward queue moved from the store to the ledger');
     }
+  }
+
+  /** Before start: delivered outputs are recorded in `qa.ledger` (with their retrieval request), and a spool's kept in `qa.retained`. */
+  recordDeliveries(qa: QaHooks): void {
+    this.qa = qa;
   }
 
   /** The folder incoming DICOM associations write into (the work area: claims are renames). */
@@ -391,6 +411,8 @@ export class ProjectRunner {
   private async settle(claimed: string, outcome: Outcome): Promise<void> {
     const p = this.project;
     await this.cloud?.beforeSettle(claimed);
+    // Before the input goes: a crash in between redoes it and records it again, never loses it.
+    if (outcome.kind === 'delivered' && this.qa) await this.qa.ledger.record(outcome, outcome.sourceStudyUid ? this.qa.requestOf?.(outcome.sourceStudyUid) : undefined);
     await settleInput(claimed, outcome, p, 'move');
     const fields = { project: p.name, claim: basename(claimed), outcome: outcome.kind };
     if (outcome.kind === 'delivered') this.log.info({ ...fields, pseudonym: outcome.pseudonym, ...(outcome.cleanedBoxes === undefined ? {} : { cleanedBoxes: outcome.cleanedBoxes }) }, 'settled');

@@ -103,6 +103,8 @@ export class PacsRetrieval {
    * an instance settled twice (a claim left by a stopped run, and its new copy) counts once.
    */
   private readonly settledByStudy = new Map<string, Map<string, Outcome['kind']>>();
+  /** The id of the request running now (a hash of its file's name, as its log lines show it). */
+  private currentRequest: string | undefined;
 
   constructor(private readonly o: RetrievalOptions, onSettled: SettledFeed, private readonly log: Logger) {
     onSettled((outcome) => {
@@ -118,6 +120,11 @@ export class PacsRetrieval {
    */
   expects(studyInstanceUid: string): boolean {
     return this.settledByStudy.has(studyInstanceUid);
+  }
+
+  /** The QA batch of an instance of this study: the running request's (`request-<id>`), while it is asked for. */
+  requestOf(studyInstanceUid: string): string | undefined {
+    return this.currentRequest && this.settledByStudy.has(studyInstanceUid) ? `request-${this.currentRequest}` : undefined;
   }
 
   /** Whether a study is being retrieved at all right now. */
@@ -176,6 +183,7 @@ export class PacsRetrieval {
       .then((t) => JSON.parse(t) as { startedAt: string; done: AccessionReport[] }, () => ({ startedAt: new Date().toISOString(), done: [] }));
     const id = createHash('sha256').update(basename(requestPath)).digest('hex').slice(0, 12);
     this.log.info({ project: this.o.project, request: id, accessions: accessions.length, refused: refused.length, resumed: progress.done.length }, 'retrieval started');
+    this.currentRequest = id;
     for (const accession of accessions) {
       if (this.stopped) return;
       if (progress.done.some((r) => r.accession === accession)) continue;
