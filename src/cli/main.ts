@@ -157,6 +157,37 @@ crosswalk
     process.stdout.write(await crosswalkRotateKey(o.config, o.newKeyEnv));
   });
 
+const qa = program
+  .command('qa')
+  .description('sample inspection: the researcher\'s report of a batch, the feedback of PHI found');
+
+qa
+  .command('report')
+  .description('write a batch\'s sample (seed, images, every attribute, marks, sign-off) as one self-contained HTML file')
+  .requiredOption('--project <name>', 'project')
+  .option('--batch <id>', 'day-YYYY-MM-DD or request-<id>; default: the latest')
+  .requiredOption('--out <file>', 'the HTML file to write')
+  .option('--force', 'replace --out if it exists')
+  .option('--draw', 'draw the batch\'s sample first if none is recorded (audited)')
+  .option('--config <file>', 'config file; default: the embedded watch.config.ts', DEFAULT_CONFIG)
+  .action(async (o: { project: string; batch?: string; out: string; force?: boolean; draw?: boolean; config: string }) => {
+    const { qaReport } = await import('./qa.js');
+    process.stdout.write(await qaReport(o.config, o.project, {
+      out: o.out, force: o.force === true, draw: o.draw === true, ...(o.batch === undefined ? {} : { batch: o.batch }),
+    }));
+  });
+
+qa
+  .command('feedback')
+  .description('print the PHI-found marks as JSON (batch, output, attribute or image region, note, who, when, a suggested rule; no values)')
+  .requiredOption('--project <name>', 'project')
+  .option('--batch <id>', 'one batch; default: all')
+  .option('--config <file>', 'config file; default: the embedded watch.config.ts', DEFAULT_CONFIG)
+  .action(async (o: { project: string; batch?: string; config: string }) => {
+    const { qaFeedback } = await import('./qa.js');
+    process.stdout.write(await qaFeedback(o.config, o.project, o.batch));
+  });
+
 program
   .command('console')
   .description('the review console (served by start when the config has "console")')
