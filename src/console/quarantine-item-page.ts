@@ -104,9 +104,9 @@ export async function itemPage(ctx: ConsoleContext, request: FastifyRequest, pro
     <section aria-labelledby="why"><h2 id="why">Why it is held</h2>
       <p>${item.reason} (held since ${item.settledAt})</p>
       <ul>${item.findings.map((f) => html`<li>${f.detector}: ${f.rule}: ${f.reason}</li>`)}</ul></section>
-    <section aria-labelledby="image"><h2 id="image">Image</h2>
+    <div class="review-grid"><section aria-labelledby="image" class="viewer"><h2 id="image">Image</h2>
       ${frames === 0 ? html`<p>No pixel data.</p>` : html`${nav}<div class="image-frame" id="image-frame"><img src="${src}" width="${size.width}" height="${size.height}" alt="Frame ${frame + 1} of the held image, ${boxes} text box${boxes === 1 ? '' : 'es'} outlined in red (${whose})" class="held-image" id="held-image" data-frame="${frame}" data-src="${base}/frame/${frame}" data-columns="${info.columns}" data-rows="${info.rows}"></div>`}</section>
-    ${actionForms(base, csrfOf(request), info, frame, { rows, comments: o.forms?.comments, alert: o.forms?.alert })}
+    ${actionForms(base, csrfOf(request), info, frame, { rows, comments: o.forms?.comments, alert: o.forms?.alert })}</div>
     <section aria-labelledby="header"><h2 id="header">De-identified header</h2>${await headerSection(deskOf(ctx, project.name), item)}</section>`;
   return page({ title: `Held item ${item.id}`, user, csrf: csrfOf(request), body, scripts: ['/static/review-boxes.js'] });
 }

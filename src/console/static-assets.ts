@@ -53,10 +53,16 @@ th, td { border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align:
 .actions form.action { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1.25rem; margin: 0 0 1rem; }
 .actions h3 { font-size: 1.1rem; margin: 0 0 .25rem; }
 .actions textarea { display: block; width: 100%; font: inherit; padding: .4rem .6rem; margin-top: .25rem; border: 1px solid #6b7683; border-radius: 4px; }
-.actions input[type="number"] { width: 5.5rem; font: inherit; padding: .2rem .4rem; border: 1px solid #6b7683; border-radius: 4px; }
+.actions input[type="number"] { width: 4.25rem; font: inherit; padding: .2rem .4rem; border: 1px solid #6b7683; border-radius: 4px; }
 .actions fieldset { border: 1px solid var(--line); border-radius: 4px; margin: .75rem 0; }
 .actions fieldset label { margin: 0 .25rem 0 .75rem; }
 .actions textarea:focus-visible, .actions input:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+.boxes td { padding: .2rem .25rem; }
+.boxes td:first-child { white-space: nowrap; }
+.boxes input[type="number"] { width: 100%; min-width: 3rem; }
+.review-grid { display: grid; grid-template-columns: minmax(0, auto) minmax(0, 1fr); gap: 1.5rem; align-items: start; margin-bottom: 1.5rem; }
+.review-grid .viewer { position: sticky; top: .5rem; }
+@media (max-width: 60rem) { .review-grid { grid-template-columns: minmax(0, 1fr); } .review-grid .viewer { position: static; } }
 .buttons { display: flex; gap: .75rem; flex-wrap: wrap; }
 button.secondary { background: var(--card); color: var(--accent); }
 button.danger { background: var(--bad); border-color: var(--bad); }
