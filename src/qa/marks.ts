@@ -30,6 +30,7 @@ async function describePlace(scope: QaScope, itemPath: string, place: MarkPlace)
   if (!output) return {};
   const attributes = await attributesOf(output);
   const modality = attributes.find((a) => a.path === '(0008,0060)')?.value;
+  if (place.region && !attributes.some((a) => a.path === '(7FE0,0010)')) throw new QaError('bad-mark', 'the output has no image: name the attribute instead');
   if (!place.attribute) return modality ? { modality } : {};
   const found = attributes.find((a) => a.path === place.attribute);
   if (!found) throw new QaError('bad-mark', 'the output has no attribute at that path');

