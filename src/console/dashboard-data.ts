@@ -1,4 +1,6 @@
 import { type ProjectStatus, projectStatusesOf } from '../cli/status.js';
+import { flaggedBatches } from '../qa/feedback.js';
+import type { BatchId } from '../qa/qa-paths.js';
 import type { ConsoleContext, ConsoleUser } from './context.js';
 
 /**
@@ -12,6 +14,8 @@ export interface DropProgress {
 
 export interface DashboardProject extends ProjectStatus {
   readonly drop?: DropProgress;
+  /** Batches a reviewer marked PHI found in (sample inspection). */
+  readonly qaFlagged?: readonly BatchId[];
 }
 
 export interface DashboardSnapshot {
@@ -74,7 +78,7 @@ export class DashboardFeed {
       do {
         this.again = false;
         try {
-          this.latest = (await projectStatusesOf(this.ctx.config)).map((s) => this.withDrop(s));
+          this.latest = await Promise.all((await projectStatusesOf(this.ctx.config)).map(async (s) => this.withQa(this.withDrop(s))));
           for (const l of this.listeners) l();
         } catch (e) {
           this.ctx.log.warn({ code: (e as NodeJS.ErrnoException).code ?? (e as Error).name }, 'console: status poll failed');
@@ -82,6 +86,11 @@ export class DashboardFeed {
       } while (this.again);
     })().finally(() => { this.polling = undefined; });
     return this.polling;
+  }
+
+  private async withQa(p: DashboardProject): Promise<DashboardProject> {
+    const flagged = (await flaggedBatches(this.ctx.config.store, p.project)).map((b) => b.batch);
+    return flagged.length > 0 ? { ...p, qaFlagged: flagged } : p;
   }
 
   private withDrop(s: ProjectStatus): DashboardProject {

@@ -11,7 +11,10 @@ export interface ProjectView {
   readonly notes: readonly string[];
   readonly progress: readonly ProgressView[];
   readonly reports: readonly ReportView[];
+  /** Sample inspection found PHI in these batches: a flag linking to each. */
+  readonly qaFlags: readonly QaFlagView[];
 }
+export interface QaFlagView { readonly label: string; readonly href: string }
 export interface ProgressView { readonly key: 'drop' | 'retrieval'; readonly label: string; readonly value: number; readonly max: number }
 export interface ReportView { readonly request: string; readonly finishedAt: string; readonly cells: readonly string[] }
 
@@ -42,6 +45,7 @@ export function viewOf(p: DashboardProject): ProjectView {
     figures: { received: String(p.received), delivered: String(p.delivered), quarantined: String(p.quarantined), failed: String(p.failed),
       pending: String(p.pending), lastActivity: p.lastActivity ? readableTime(p.lastActivity) : '–' },
     notes, progress,
+    qaFlags: (p.qaFlagged ?? []).map((b) => ({ label: `QA: PHI found in batch ${b}`, href: `/qa/${encodeURIComponent(p.project)}/${b}` })),
     reports: (p.retrievals?.reports ?? []).map((r) => ({ request: r.request, finishedAt: r.finishedAt,
       cells: [r.request, r.finishedAt, r.accessions, r.totals.found, r.totals.received, r.totals.delivered, r.totals.quarantined, r.totals.failed].map(String) })),
   };
@@ -56,6 +60,7 @@ export function renderProject(v: ProjectView, index: number): SafeHtml {
       <dl class="figures">${FIGURES.map(([key, label]) => html`
         <div><dt>${label}</dt><dd data-field="${key}">${v.figures[key]}</dd></div>`)}
       </dl>
+      <ul class="qa-flags" data-list="qa">${v.qaFlags.map((f) => html`<li><a href="${f.href}"><span aria-hidden="true">⚠ </span>${f.label}</a></li>`)}</ul>
       <div class="progress-list" data-list="progress">${v.progress.map((p, i) => renderProgress(p, `${id}-${p.key}-${i}`))}</div>
       <ul class="notes" data-list="notes">${v.notes.map((n) => html`<li>${n}</li>`)}</ul>
       <div data-list="reports"${v.reports.length === 0 ? html` hidden` : ''}>

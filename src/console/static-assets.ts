@@ -66,6 +66,25 @@ th, td { border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align:
 .buttons { display: flex; gap: .75rem; flex-wrap: wrap; }
 button.secondary { background: var(--card); color: var(--accent); }
 button.danger { background: var(--bad); border-color: var(--bad); }
+.qa-flags { list-style: none; margin: 0 0 .5rem; padding: 0; }
+.qa-flags a, .phi-flag { color: var(--bad); font-weight: 700; }
+.ok { color: var(--ok); font-weight: 600; }
+form.inline { margin: 0; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
+dl.facts dt { font-weight: 600; }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+.qa-project { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 1rem 1.25rem; margin-bottom: 1.25rem; }
+table.attributes td { vertical-align: top; overflow-wrap: anywhere; }
+table.attributes tr.look td { background: #fff3c4; }
+.look-marker { font-weight: 700; white-space: nowrap; color: #5c3b00; }
+code.depth-1 { padding-left: 1rem; } code.depth-2 { padding-left: 2rem; } code.depth-3, code.depth-4, code.depth-5, code.depth-6 { padding-left: 3rem; }
+pre.rule { background: #f0f2f5; border: 1px solid var(--line); border-radius: 4px; padding: .75rem; overflow-x: auto; }
+#mark-form select { max-width: 100%; font: inherit; }
+#mark-form textarea, #sign-off-form textarea { display: block; width: 100%; font: inherit; padding: .4rem .6rem; margin-top: .25rem; border: 1px solid #6b7683; border-radius: 4px; }
+#mark-form input[type="number"] { width: 4.5rem; font: inherit; margin: 0 .5rem 0 .25rem; }
+#mark-form fieldset { border: 1px solid var(--line); border-radius: 4px; margin: .75rem 0; }
+#mark-form fieldset label { margin: 0 .75rem 0 .25rem; }
+.qa-image { max-width: 100%; height: auto; image-rendering: pixelated; border: 1px solid var(--line); }
 `;
 
 const DASHBOARD_JS = `'use strict';
@@ -97,6 +116,14 @@ const DASHBOARD_JS = `'use strict';
       }));
       var notes = section.querySelector('[data-list="notes"]');
       notes.replaceChildren.apply(notes, v.notes.map(function (n) { return el('li', {}, n); }));
+      var qa = section.querySelector('[data-list="qa"]');
+      if (qa) qa.replaceChildren.apply(qa, (v.qaFlags || []).map(function (f) {
+        var a = el('a', { href: f.href });
+        a.append(el('span', { 'aria-hidden': 'true' }, '\u26a0 '), f.label);
+        var li = el('li');
+        li.append(a);
+        return li;
+      }));
       var reports = section.querySelector('[data-list="reports"]');
       reports.hidden = v.reports.length === 0;
       var body = reports.querySelector('tbody');
