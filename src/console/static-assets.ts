@@ -79,11 +79,14 @@ table.attributes tr.look td { background: #fff3c4; }
 .look-marker { font-weight: 700; white-space: nowrap; color: #5c3b00; }
 code.depth-1 { padding-left: 1rem; } code.depth-2 { padding-left: 2rem; } code.depth-3, code.depth-4, code.depth-5, code.depth-6 { padding-left: 3rem; }
 pre.rule { background: #f0f2f5; border: 1px solid var(--line); border-radius: 4px; padding: .75rem; overflow-x: auto; }
-#mark-form select { max-width: 100%; font: inherit; }
+#mark-form select { width: 100%; font: inherit; }
+#mark-form fieldset { min-width: 0; }
+table.qa-sample { margin-bottom: 1.5rem; }
+section.phi { margin-bottom: 1.5rem; }
 #mark-form textarea, #sign-off-form textarea { display: block; width: 100%; font: inherit; padding: .4rem .6rem; margin-top: .25rem; border: 1px solid #6b7683; border-radius: 4px; }
-#mark-form input[type="number"] { width: 4.5rem; font: inherit; margin: 0 .5rem 0 .25rem; }
+#mark-form input[type="number"] { width: 4rem; font: inherit; margin: .2rem .4rem .2rem .2rem; }
 #mark-form fieldset { border: 1px solid var(--line); border-radius: 4px; margin: .75rem 0; }
-#mark-form fieldset label { margin: 0 .75rem 0 .25rem; }
+#mark-form fieldset label { margin: 0 .1rem 0 .25rem; }
 .qa-image { max-width: 100%; height: auto; image-rendering: pixelated; border: 1px solid var(--line); }
 `;
 

@@ -3,41 +3,16 @@
 // sampled output shown with its image and attributes, marks (PHI found needs a place and a note),
 // sign-off refused until every sample is marked, the dashboard's flag, the feedback JSON without
 // input identifiers, CSRF on every POST, and another project's batches not found for a reviewer.
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditPathOf, readAudit } from '../../src/audit/audit-log.js';
-import { batchOutputs, listBatches } from '../../src/qa/batches.js';
+import { batchOutputs } from '../../src/qa/batches.js';
 import type { BatchId } from '../../src/qa/qa-paths.js';
 import { readRecord } from '../../src/qa/qa-record.js';
-import { filesUnder, waitFor } from '../helpers/agent-process.js';
-import { SAMPLES } from '../helpers/corpus.js';
 import { inputIdentifiers } from '../qa/qa-fixture.js';
 import { ALICE, BOB, ConsoleClient, type ConsoleFixture, startConsoleFixture } from './console-fixture.js';
-
-const INPUTS = ['study-a-ct-1.dcm', 'study-a-ct-2-implicit.dcm', 'study-a-ct-3-bigendian.dcm', 'study-b-mr-no-patient-id.dcm', 'study-c-us.dcm'].map((n) => join(SAMPLES, n));
-
-/** Drops files into a project's inbox (written beside it, renamed in) and waits until the ledger lists every output. */
-async function deliver(f: ConsoleFixture, project: string, files: readonly string[]): Promise<BatchId> {
-  const p = f.config.projects.find((x) => x.name === project);
-  if (!p) throw new Error(`no project ${project}`);
-  const staging = join(f.dir, project, 'staging');
-  mkdirSync(staging, { recursive: true });
-  files.forEach((file, i) => {
-    copyFileSync(file, join(staging, `in-${i}.dcm`));
-    renameSync(join(staging, `in-${i}.dcm`), join(p.inbox, `in-${i}.dcm`));
-  });
-  await waitFor(() => readdirSync(p.inbox).length === 0, 60_000, `${project}'s inbox drained`);
-  let batch: BatchId | undefined;
-  const outputs = (): number => filesUnder(p.outbox).filter((x) => x.endsWith('.dcm')).length;
-  for (let i = 0; i < 300; i++) {
-    batch = (await listBatches(f.config.store, project))[0]?.id;
-    if (batch && outputs() > 0 && (await batchOutputs(f.config.store, project, batch)).length === outputs()) return batch;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${project}'s deliveries never reached the ledger`);
-}
+import { QA_SAMPLE_INPUTS as INPUTS, deliverForQa as deliver } from './qa-deliveries.js';
 
 describe('QA pages (a real agent, 127.0.0.1)', () => {
   let f: ConsoleFixture;
