@@ -82,6 +82,7 @@ pre.rule { background: #f0f2f5; border: 1px solid var(--line); border-radius: 4p
 #mark-form select { width: 100%; font: inherit; }
 #mark-form fieldset { min-width: 0; }
 table.qa-sample { margin-bottom: 1.5rem; }
+table.qa-batches code { white-space: nowrap; }
 section.phi { margin-bottom: 1.5rem; }
 #mark-form textarea, #sign-off-form textarea { display: block; width: 100%; font: inherit; padding: .4rem .6rem; margin-top: .25rem; border: 1px solid #6b7683; border-radius: 4px; }
 #mark-form input[type="number"] { width: 4rem; font: inherit; margin: .2rem .4rem .2rem .2rem; }

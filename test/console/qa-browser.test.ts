@@ -95,6 +95,7 @@ describe.skipIf(!existsSync(CHROMIUM))('sample inspection in headless Chromium',
     await expect(page.locator('table.qa-batches tbody tr').first().textContent()).resolves.toContain('not drawn');
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: join(ARTIFACTS, 'qa-list.png'), fullPage: true });
+    expect(await tabOrder(page, 12)).toContain('button:Draw sample');
     await Promise.all([page.waitForURL(`${f.url}/qa/DEMO/${batch}?done=drawn`), page.getByRole('button', { name: `Draw sample of ${batch}` }).click()]);
     const drawn = await readRecord(f.config.store, 'DEMO', batch);
     if (!drawn) throw new Error('nothing drawn');
@@ -146,7 +147,10 @@ describe.skipIf(!existsSync(CHROMIUM))('sample inspection in headless Chromium',
     await expect(page.getByRole('link', { name: 'Download feedback (JSON)' }).getAttribute('href')).resolves.toBe(`/qa/DEMO/feedback.json?batch=${batch}`);
     expect(await axeViolations(page)).toEqual([]);
 
-    // Sign off with a comment.
+    // Sign off with a comment (the form reached by Tab).
+    const batchOrder = await tabOrder(page, 30);
+    expect(batchOrder).toContain('sign-off-comment');
+    expect(batchOrder).toContain('button:Sign off the batch');
     await page.fill('#sign-off-comment', 'Three samples inspected; one rule to add to the project.');
     await page.screenshot({ path: join(ARTIFACTS, 'qa-batch.png'), fullPage: true });
     await Promise.all([page.waitForURL(`${f.url}/qa/DEMO/${batch}?done=signed`), page.getByRole('button', { name: 'Sign off the batch' }).click()]);

@@ -55,6 +55,9 @@ describe('QA pages (a real agent, 127.0.0.1)', () => {
 
   it('refuses every POST without the CSRF token, and a reviewer of another project', async () => {
     expect((await alice.post(`/qa/DEMO/${batch}/draw`, {})).status).toBe(403);
+    expect((await alice.post(`/qa/DEMO/${batch}/draw`, { _csrf: csrf }, { origin: 'http://evil.example' })).status).toBe(403);
+    expect((await alice.post(`/qa/DEMO/${batch}/sign-off`, { comment: 'x' })).status).toBe(403);
+    expect((await alice.post(`/qa/DEMO/${batch}/1/mark`, { verdict: 'clean' })).status).toBe(403);
     expect(await record()).toBeUndefined();
     expect((await post(`/qa/OTHER/${other}/draw`, {})).status).toBe(404);
     expect(await readRecord(f.config.store, 'OTHER', other)).toBeUndefined();
