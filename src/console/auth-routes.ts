@@ -3,7 +3,7 @@ import { appendAudit } from '../audit/audit-log.js';
 import type { ConsoleArea, ConsoleContext } from './context.js';
 import { html } from './html.js';
 import { page } from './layout.js';
-import { LoginLimiter } from './login-limiter.js';
+import { LoginLimiter, MAX_VERIFYING } from './login-limiter.js';
 import { decoyHash, verifyPassword } from './password-hash.js';
 import { SESSION_COOKIE } from './server.js';
 import type { Session } from './sessions.js';
@@ -55,6 +55,8 @@ export const registerAuthRoutes: ConsoleArea = (app, ctx) => {
   const byAccount = new LoginLimiter(ctx.now, 5);
   const byAddress = new LoginLimiter(ctx.now, 20);
   const accounts = new Map(ctx.console.users.map((u) => [u.name, u]));
+  const verify = ctx.verifyPassword ?? verifyPassword;
+  let verifying = 0;
   void decoyHash(); // made now, so that the first unknown name does not cost two scrypts
 
   app.get('/login', async (request, reply) => {
@@ -76,16 +78,33 @@ export const registerAuthRoutes: ConsoleArea = (app, ctx) => {
       return reply.code(429).header('retry-after', String(wait)).type('text/html; charset=utf-8')
         .send(loginPage(form.csrf, `Too many failed attempts. Try again in ${Math.ceil(wait / 60)} minute(s).`));
     }
+    // scrypt runs on libuv's 4-thread pool, which the agent's file I/O shares: a burst of logins
+    // must not queue there. Beyond the cap, refuse at once, without counting nor hashing.
+    if (verifying >= MAX_VERIFYING) {
+      ctx.log.warn({ route: '/login' }, 'console: login refused, too many at once');
+      return reply.code(429).header('retry-after', '1').type('text/html; charset=utf-8')
+        .send(loginPage(form.csrf, 'Too many logins at once. Try again in a moment.'));
+    }
+    // Counted as failed before the (asynchronous) check, in the same tick as the limit's check, so
+    // that parallel requests cannot all pass it; taken back when the password is right.
+    const reservedAccount = byAccount.reserve([accountKey]);
+    const reservedAddress = byAddress.reserve([address]);
     const account = accounts.get(name);
-    // An unknown name costs one scrypt as well, so timing does not tell which names exist.
-    const matches = await verifyPassword(password, account?.passwordHash ?? (await decoyHash()));
+    let matches: boolean;
+    verifying++;
+    try {
+      // An unknown name costs one scrypt as well, so timing does not tell which names exist.
+      matches = await verify(password, account?.passwordHash ?? (await decoyHash()));
+    } finally {
+      verifying--;
+    }
     if (!account || !matches) {
-      byAccount.fail([accountKey]);
-      byAddress.fail([address]);
       await appendAudit(ctx.auditPath, { who: account ? `console:${account.name}` : 'console:(unknown account)', action: 'console.login-failed', detail: { address } })
         .catch((e: unknown) => ctx.log.warn({ code: (e as NodeJS.ErrnoException).code }, 'console: audit write failed'));
       return reply.code(401).type('text/html; charset=utf-8').send(loginPage(form.csrf, 'Wrong account name or password.'));
     }
+    byAccount.takeBack([accountKey], reservedAccount);
+    byAddress.takeBack([address], reservedAddress);
     byAccount.succeed(accountKey);
     // Recorded before the session exists: a login the audit log cannot hold does not happen.
     await appendAudit(ctx.auditPath, { who: `console:${account.name}`, action: 'console.login', detail: { address } });

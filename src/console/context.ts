@@ -37,6 +37,8 @@ export interface ConsoleContext {
   readonly sessions: SessionStore;
   /** Clock (tests move it). */
   readonly now: () => number;
+  /** The login's password check (tests count it); password-hash.ts's verifyPassword otherwise. */
+  readonly verifyPassword?: (password: string, stored: string) => Promise<boolean>;
 }
 
 /**

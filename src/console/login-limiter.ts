@@ -1,3 +1,6 @@
+/** Password checks running at once (each one scrypt, 32 MiB and ~0.1 s on a libuv pool thread). */
+export const MAX_VERIFYING = 2;
+
 /**
  * Failed logins counted per key (a client address, an account name): after `max` failures within
  * `windowMs`, further attempts on that key are refused (429, Retry-After) until the oldest
@@ -19,7 +22,8 @@ export class LoginLimiter {
     return wait;
   }
 
-  fail(keys: readonly string[]): void {
+  /** Records a failure on each key; returns its time. */
+  fail(keys: readonly string[]): number {
     const t = this.now();
     for (const k of keys) {
       const recent = this.recent(k, t);
@@ -32,6 +36,26 @@ export class LoginLimiter {
       const oldest = this.failures.keys().next().value;
       if (oldest === undefined) break;
       this.failures.delete(oldest);
+    }
+    return t;
+  }
+
+  /**
+   * Counts an attempt as a failure now, before the password is checked, and returns its time for
+   * `takeBack`. Checking and counting in one synchronous step is what makes the limit hold under
+   * parallel requests: counting after the (asynchronous) scrypt let every request in a burst pass
+   * the check before the first failure was recorded.
+   */
+  reserve(keys: readonly string[]): number {
+    return this.fail(keys);
+  }
+
+  /** Takes back an attempt `reserve` counted (the password was right). */
+  takeBack(keys: readonly string[], at: number): void {
+    for (const k of keys) {
+      const list = this.failures.get(k);
+      const i = list ? list.lastIndexOf(at) : -1;
+      if (list && i >= 0) list.splice(i, 1);
     }
   }
 

@@ -25,6 +25,8 @@ export interface ConsoleOptions {
   readonly now?: () => number;
   /** Extra areas (tests); the console's own are in areas.ts. */
   readonly areas?: readonly ConsoleArea[];
+  /** The login's password check (tests count it). */
+  readonly verifyPassword?: (password: string, stored: string) => Promise<boolean>;
 }
 
 /** The account as requests see it: its projects resolved against the config. */
@@ -41,7 +43,7 @@ export async function buildConsole(config: ResolvedConfig, log: Logger, options:
     if (!isUsableHash(u.passwordHash)) throw new ConfigError(`console.users.${i}.passwordHash: not a usable scrypt hash (make one with deid-agent console hash-password)`);
   }
   const now = options.now ?? Date.now;
-  const ctx: ConsoleContext = { config, console: c, auditPath: auditPathOf(config.store), log, live: options.live, sessions: new SessionStore(now), now };
+  const ctx: ConsoleContext = { config, console: c, auditPath: auditPathOf(config.store), log, live: options.live, sessions: new SessionStore(now), now, verifyPassword: options.verifyPassword };
   const accounts = accountsOf(config, c);
   const https = c.tls ? { cert: await readFile(c.tls.cert), key: await readFile(c.tls.key) } : null;
   // Fastify's own logger stays off: it would log URLs with their query strings. Forwarded headers
