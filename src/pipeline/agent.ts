@@ -5,7 +5,7 @@ import { loadLogKey } from '../log/log-key.js';
 import { ProjectStore } from '../store/project-store.js';
 import { kernelCopyAvailable } from '../fs/kernel-copy.js';
 import { InstanceWorkers } from './instance-workers.js';
-import { ProjectRunner } from './project-runner.js';
+import { ProjectRunner, type ReviewProcessing } from './project-runner.js';
 import { admitRequestedStudies, PacsRetrieval, type RefusalReason } from '../sources/pacs-retrieval.js';
 import { type IncomingAssociation, type StoreDestination, startStoreScp } from '../net/dimse-listener.js';
 import { type CloudConnectOptions, CloudConnections } from '../cloud/cloud-folders.js';
@@ -46,7 +46,7 @@ export interface RunningAgent {
   /** Tells `listener` of every input settled in any project (the console's live dashboard); returns the unsubscribe. */
   onSettled(listener: (project: string, kind: Outcome['kind']) => void): () => void;
   /** A started project's processing spec and store calls (the console's quarantine review delivers with them). */
-  reviewProcessing(project: string): { readonly spec: ProcessingSpec; readonly calls: StoreCalls } | undefined;
+  reviewProcessing(project: string): ReviewProcessing | undefined;
 }
 
 /** Starts every project of a loaded config over one store (the store's single writer). */

@@ -29,6 +29,16 @@ import { errorCode, isTransient } from './transient.js';
 import { type Clock, duaExpired, duaHold, holdWhenExpired, systemClock } from './data-use-agreement.js';
 import type { DeliveryLedger } from '../qa/delivery-ledger.js';
 
+/**
+ * What the quarantine review delivers with: the spec and store calls as processing runs them, and
+ * the delivery ledger's hook (passed along in the review desk, which spreads this object).
+ */
+export interface ReviewProcessing {
+  readonly spec: ProcessingSpec;
+  readonly calls: StoreCalls;
+  readonly onDelivered?: (outcome: { readonly outputPath: string }) => Promise<void>;
+}
+
 /** What sample inspection (src/qa/) needs of a project's settling. */
 export interface QaHooks {
   readonly ledger: DeliveryLedger;
@@ -71,7 +81,7 @@ export class ProjectRunner {
   private watcher: InboxWatcher | undefined;
   private processor: InstanceProcessor | undefined;
   /** What the quarantine review delivers with (src/review/): this project's spec, as processing runs it, and the store's calls. */
-  private processingForReview: { readonly spec: ProcessingSpec; readonly calls: StoreCalls } | undefined;
+  private processingForReview: ReviewProcessing | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweepingFolders = false;
   /** The project's sinks beside its local outbox: C-STORE forwarding, a cloud outbox. */
@@ -143,7 +153,8 @@ export class ProjectRunner {
       ...(p.remoteOutbox && this.qa ? { qaRetain: this.qa.retained } : {}),
     };
     this.processor = holdWhenExpired(this.workers ? this.workers.register(processing, calls) : inThisThread(processing, calls), p.record, this.clock);
-    this.processingForReview = { spec: processing, calls };
+    const qa = this.qa;
+    this.processingForReview = { spec: processing, calls, ...(qa ? { onDelivered: (o: { readonly outputPath: string }) => qa.ledger.record(o) } : {}) };
     if (p.remoteInbox) {
       if (!this.remote.inbox) throw new UsageError(`project ${p.name}: its cloud inbox was not set up`);
       const o = inboxSettings(p.remoteInbox);
@@ -426,7 +437,7 @@ export class ProjectRunner {
 
   /** Tells `listener` of every settled input (PACS retrieval counts its studies with it). */
   /** The project's processing spec and store calls once started, for the quarantine review's releases. */
-  get reviewProcessing(): { readonly spec: ProcessingSpec; readonly calls: StoreCalls } | undefined {
+  get reviewProcessing(): ReviewProcessing | undefined {
     return this.processingForReview;
   }
 

@@ -73,6 +73,8 @@ async function deliver(desk: ReviewDesk, item: QuarantineItem, req: ReviewReques
     case 'delivered':
       break;
   }
+  // A release is a delivery like any other: QA's batches draw from it too.
+  await desk.onDelivered?.(outcome);
   await appendAudit(desk.auditPath, {
     who: req.who, action, project: desk.spec.project.name, inputHash: item.inputHash, pseudonyms: [outcome.pseudonym], comment: req.comment,
     detail: { ...detail, ...(outcome.cleanedBoxes === undefined ? {} : { cleanedBoxes: outcome.cleanedBoxes }) },

@@ -22,6 +22,8 @@ export interface ReviewDesk {
   readonly auditPath: string;
   /** Clock (tests move it past an agreement's expiry). */
   readonly now?: () => Date;
+  /** Told of each release once its output is written, before the item goes: the agent's delivery ledger (sample inspection, src/qa/). */
+  readonly onDelivered?: (outcome: { readonly outputPath: string }) => Promise<void>;
 }
 
 /**
