@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { writeAtomically } from '../fs/atomic-write.js';
 import { userInfo } from 'node:os';
 import { acquireStoreLock } from '../store/store-lock.js';
 import { StoreError } from '../store/secure-json-file.js';
@@ -36,6 +38,29 @@ export interface AuditRecord extends AuditEntry {
 }
 
 export const auditPathOf = (storePath: string): string => `${storePath}.audit.jsonl`;
+/**
+ * The log's head: the sequence number and hash of its last line, rewritten after each append. A
+ * chain alone cannot show its own last lines removed; the head can (a log shorter than its head).
+ */
+export const auditHeadPathOf = (auditPath: string): string => `${auditPath}.head`;
+
+interface AuditHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+async function readHead(path: string): Promise<AuditHead | undefined> {
+  try {
+    const head = JSON.parse(await readFile(auditHeadPathOf(path), 'utf8')) as Partial<AuditHead>;
+    return typeof head.seq === 'number' && typeof head.hash === 'string' ? { seq: head.seq, hash: head.hash } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the log's last line is not the one its head names: lines removed (or replaced) at its end. */
+const cutShort = (head: AuditHead | undefined, lastSeq: number, lastHash: string | undefined): boolean =>
+  head !== undefined && (head.seq > lastSeq || (head.seq === lastSeq && head.hash !== lastHash));
 
 /** The CLI's actor: the operating-system account that ran the command. */
 export const cliActor = (): string => `cli:${userInfo().username}`;
@@ -80,22 +105,20 @@ export async function appendAudit(path: string, entry: AuditEntry, now: () => Da
       const lines = tail.subarray(0, Math.max(0, end - 1)).toString('utf8').split('\n');
       const last = end > 0 ? lines.at(-1) ?? '' : '';
       const previous = last ? (JSON.parse(last) as AuditRecord) : undefined;
-      const record: AuditRecord = {
-        seq: (previous?.seq ?? 0) + 1,
-        at: now().toISOString(),
-        who: cleanText(entry.who, 200),
-        action: cleanText(entry.action, 100),
-        ...(entry.project !== undefined ? { project: entry.project } : {}),
-        ...(entry.inputHash !== undefined ? { inputHash: entry.inputHash } : {}),
-        ...(entry.pseudonyms !== undefined ? { pseudonyms: [...entry.pseudonyms] } : {}),
-        ...(entry.comment !== undefined ? { comment: cleanText(entry.comment, MAX_COMMENT) } : {}),
-        ...(entry.detail !== undefined ? { detail: { ...entry.detail } } : {}),
-        prev: last ? hashLine(last) : GENESIS,
-      };
-      // 'a+' appends at the end whatever the position: one write, then fsync.
-      await fh.write(`${JSON.stringify(record)}\n`);
-      await fh.sync();
-      return record;
+      const head = await readHead(path);
+      if (cutShort(head, previous?.seq ?? 0, last ? hashLine(last) : undefined)) {
+        // Lines were removed from the end since the last append: said in the log itself, before
+        // the head moves on past them.
+        const note: AuditRecord = {
+          seq: (previous?.seq ?? 0) + 1, at: now().toISOString(), who: 'agent', action: 'audit.cut-short',
+          detail: { headSeq: head?.seq ?? 0, lastSeq: previous?.seq ?? 0 }, prev: last ? hashLine(last) : GENESIS,
+        };
+        const line = JSON.stringify(note);
+        await fh.write(`${line}\n`);
+        await fh.sync();
+        return await appendAfter(fh, path, entry, now, note, line);
+      }
+      return await appendAfter(fh, path, entry, now, previous, last);
     } finally {
       await fh.close();
     }
@@ -104,10 +127,35 @@ export async function appendAudit(path: string, entry: AuditEntry, now: () => Da
   }
 }
 
+/** Writes the entry after `previous` (its line `last`), fsyncs it, then moves the head to it. */
+async function appendAfter(fh: FileHandle, path: string, entry: AuditEntry, now: () => Date, previous: AuditRecord | undefined, last: string): Promise<AuditRecord> {
+  const record: AuditRecord = {
+    seq: (previous?.seq ?? 0) + 1,
+    at: now().toISOString(),
+    who: cleanText(entry.who, 200),
+    action: cleanText(entry.action, 100),
+    ...(entry.project !== undefined ? { project: entry.project } : {}),
+    ...(entry.inputHash !== undefined ? { inputHash: entry.inputHash } : {}),
+    ...(entry.pseudonyms !== undefined ? { pseudonyms: [...entry.pseudonyms] } : {}),
+    ...(entry.comment !== undefined ? { comment: cleanText(entry.comment, MAX_COMMENT) } : {}),
+    ...(entry.detail !== undefined ? { detail: { ...entry.detail } } : {}),
+    prev: last ? hashLine(last) : GENESIS,
+  };
+  // 'a+' appends at the end whatever the position: one write, then fsync.
+  const line = JSON.stringify(record);
+  await fh.write(`${line}\n`);
+  await fh.sync();
+  // A crash before this leaves the head one line behind: not a cut (only a head ahead is).
+  await writeAtomically(auditHeadPathOf(path), [Buffer.from(`${JSON.stringify({ seq: record.seq, hash: hashLine(line) })}\n`)], 0o600, dirname(path));
+  return record;
+}
+
 export interface AuditReading {
   readonly records: readonly AuditRecord[];
   /** The 1-based line where the chain breaks (an edited, removed or inserted line), if it does. */
   readonly brokenAt?: number;
+  /** Lines removed from the end: the head names a later (or another) last line than the log has. */
+  readonly cutShort?: { readonly headSeq: number; readonly lastSeq: number };
 }
 
 /** Reads the whole trail and checks its chain. A missing file is an empty trail. */
@@ -131,5 +179,8 @@ export async function readAudit(path: string): Promise<AuditReading> {
     records.push(record);
     prev = hashLine(line);
   }
+  const head = await readHead(path);
+  const lastSeq = records.at(-1)?.seq ?? 0;
+  if (cutShort(head, lastSeq, lines.length > 0 ? prev : undefined)) return { records, cutShort: { headSeq: head?.seq ?? 0, lastSeq } };
   return { records };
 }

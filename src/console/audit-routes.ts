@@ -23,12 +23,14 @@ export const registerAuditRoutes: ConsoleArea = (app, ctx) => {
   addNavItem('/audit', 'Audit log');
   app.get('/audit', async (request, reply) => {
     const user = userOf(request);
-    const { records, brokenAt } = await readAudit(ctx.auditPath);
+    const { records, brokenAt, cutShort } = await readAudit(ctx.auditPath);
     const rows = records.filter((r) => visibleTo(user, r)).slice(-SHOWN).reverse();
     const body = html`<h1>Audit log</h1>
-    <p role="status" class="${brokenAt === undefined ? 'chain-ok' : 'chain-broken'}">${brokenAt === undefined
-      ? `The chain holds: ${records.length} entries, none edited or removed.`
-      : `The chain breaks at line ${brokenAt}: a line was edited, removed or inserted there. Entries after it are not shown.`}</p>
+    <p role="status" class="${brokenAt === undefined && cutShort === undefined ? 'chain-ok' : 'chain-broken'}">${brokenAt !== undefined
+      ? `The chain breaks at line ${brokenAt}: a line was edited, removed or inserted there. Entries after it are not shown.`
+      : cutShort !== undefined
+        ? `The log ends at entry ${cutShort.lastSeq}, but its head says ${cutShort.headSeq}: entries were removed from its end.`
+        : `The chain holds: ${records.length} entries, none edited or removed.`}</p>
     ${rows.length === 0 ? html`<p>No entries for this account yet.</p>` : html`<table class="audit">
       <caption>Newest first (at most ${SHOWN})</caption>
       <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Project</th><th scope="col">Input</th><th scope="col">Pseudonyms</th><th scope="col">Comment</th><th scope="col">Detail</th></tr></thead>

@@ -31,6 +31,27 @@ describe('audit log', () => {
     expect((await readAudit(path)).brokenAt).toBe(2);
   });
 
+  it('shows lines removed from the end (the head is ahead of the log), and says so in the log at the next append', async () => {
+    const path = await fresh();
+    for (const action of ['a', 'b', 'c', 'd']) await appendAudit(path, { who: 'cli:x', action });
+    const whole = await readAudit(path);
+    expect([whole.cutShort, whole.brokenAt]).toEqual([undefined, undefined]);
+    const lines = (await readFile(path, 'utf8')).split('\n');
+    await writeFile(path, [lines[0], lines[1], ''].join('\n'));
+    expect((await readAudit(path)).cutShort).toEqual({ headSeq: 4, lastSeq: 2 });
+    // The same number of lines, the last one replaced: also a cut.
+    await writeFile(path, [lines[0], lines[1], lines[2], lines[3]?.replace('"d"', '"D"'), ''].join('\n'));
+    expect((await readAudit(path)).brokenAt ?? (await readAudit(path)).cutShort).toBeDefined();
+    await writeFile(path, [lines[0], lines[1], ''].join('\n'));
+    await appendAudit(path, { who: 'cli:x', action: 'e' });
+    const after = await readAudit(path);
+    expect(after.brokenAt).toBeUndefined();
+    expect(after.cutShort).toBeUndefined();
+    expect(after.records.map((r) => [r.seq, r.action])).toEqual([[1, 'a'], [2, 'b'], [3, 'audit.cut-short'], [4, 'e']]);
+    expect(after.records[2]?.detail).toEqual({ headSeq: 4, lastSeq: 2 });
+    expect((await stat(`${path}.head`)).mode & 0o777).toBe(0o600);
+  });
+
   it('cuts a torn last line (a crash mid-append) and chains on from the last whole one', async () => {
     const path = await fresh();
     await appendAudit(path, { who: 'cli:x', action: 'a' });
