@@ -15,10 +15,22 @@ import { rotateCrosswalkKey } from '../store/rotate-crosswalk-key.js';
  * identifiers themselves, nor what was asked for.
  */
 
-export async function crosswalkLookup(configPath: string, project: string, query: LookupQuery, json: boolean): Promise<string> {
+/** The first line of standard input: `--patient-id -` keeps an identifier off the command line (ps, shell history). */
+async function firstLineOf(input: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of input) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  return (text.split(/\r?\n/)[0] ?? '').trim();
+}
+
+export async function crosswalkLookup(configPath: string, project: string, query: LookupQuery, json: boolean, stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
   if ((query.pseudonym === undefined) === (query.patientId === undefined)) throw new UsageError('give exactly one of --pseudonym and --patient-id');
   const config = await loadConfig(configPath, { secrets: false });
-  const { rows, dateShiftDays } = await lookUpCrosswalk(config, project, query, cliActor());
+  const asked = query.patientId === '-' ? { patientId: await firstLineOf(stdin) } : query;
+  if (asked.patientId === '') throw new UsageError('--patient-id -: no patient ID on standard input');
+  const { rows, dateShiftDays } = await lookUpCrosswalk(config, project, asked, cliActor());
   if (json) return `${JSON.stringify({ project, dateShiftDays, patients: rows }, null, 2)}\n`;
   if (rows.length === 0) return 'no match\n';
   const line = (r: CrosswalkRow): string =>

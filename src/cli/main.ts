@@ -122,7 +122,7 @@ crosswalk
   .description('the original identifiers behind a pseudonym, or the pseudonym of a patient ID (works while the agent runs)')
   .requiredOption('--project <name>', 'project')
   .option('--pseudonym <pseudonym>', 'e.g. ILIAC_CT_001')
-  .option('--patient-id <id>', 'the original Patient ID')
+  .option('--patient-id <id>', 'the original Patient ID; - reads it from standard input (keeps it out of ps and shell history)')
   .option('--json', 'print JSON')
   .option('--config <file>', 'config file; default: the embedded watch.config.ts', DEFAULT_CONFIG)
   .action(async (o: { project: string; pseudonym?: string; patientId?: string; json?: boolean; config: string }) => {

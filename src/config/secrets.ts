@@ -1,11 +1,11 @@
-import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
+import { readOwnerOnlyFile } from './owner-only-file.js';
 import type { SecretRef } from './schema.js';
 
 /**
  * Reads a secret named in the config: an environment variable, or a file that only its owner
- * may read (mode 0600 or stricter, as ssh insists for keys). The value never appears in an error.
+ * may read (mode 0600 or stricter, owned by this user, as ssh insists for keys; see readOwnerOnlyFile). The value never appears in an error.
  */
 export async function readSecret(ref: SecretRef, key: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   if ('env' in ref) {
@@ -15,13 +15,15 @@ export async function readSecret(ref: SecretRef, key: string, env: NodeJS.Proces
     return value;
   }
   const path = resolve(ref.file);
-  const st = await stat(path).catch((e: NodeJS.ErrnoException) => {
-    throw new ConfigError(`${key}: cannot read ${path} (${e.code ?? 'error'})`, { cause: e });
-  });
-  if (!st.isFile()) throw new ConfigError(`${key}: ${path} is not a file`);
-  if ((st.mode & 0o077) !== 0) {
-    throw new ConfigError(`${key}: ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+  const read = await readOwnerOnlyFile(path);
+  if ('problem' in read) {
+    const p = read.problem;
+    throw new ConfigError(p === 'missing' ? `${key}: cannot read ${path} (ENOENT)`
+      : p === 'not-a-file' ? `${key}: ${path} is not a file`
+        : p === 'readable-by-others' ? `${key}: ${path} is readable by others (mode ${(read.mode ?? 0).toString(8)}); chmod 600 it`
+          : p === 'owned-by-another' ? `${key}: ${path} belongs to another user; it must be this user's own (chown it)`
+            : `${key}: cannot read ${path} (${p.code})`);
   }
-  const text = await readFile(path, 'utf8');
+  const text = read.text;
   return text.replace(/\r?\n$/, '');
 }

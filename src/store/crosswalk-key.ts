@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { open, readFile, rename, stat } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { readOwnerOnlyFile } from '../config/owner-only-file.js';
 import { syncDirectory } from '../fs/atomic-write.js';
 import { StoreError } from './secure-json-file.js';
 
@@ -44,9 +45,14 @@ function parseKey(text: string, where: string): Buffer {
   return Buffer.from(hex, 'hex');
 }
 
-/** Writes a key file that must not exist yet: mode 0600, fsynced, and its directory too. */
-export async function writeKeyFile(path: string, master: Buffer, exclusive = true): Promise<void> {
-  const fh = await open(path, exclusive ? 'wx' : 'w', 0o600).catch((e: NodeJS.ErrnoException) => {
+/**
+ * Writes a key file that must not exist yet: mode 0600, fsynced, and its directory too. With
+ * `replace`, a file already there (a rotation's stale `.next`) is removed first: the new key is
+ * still created exclusively, so a link planted at the path is never followed.
+ */
+export async function writeKeyFile(path: string, master: Buffer, replace = false): Promise<void> {
+  if (replace) await rm(path, { force: true });
+  const fh = await open(path, 'wx', 0o600).catch((e: NodeJS.ErrnoException) => {
     throw new StoreError(`cannot create the crosswalk key ${path} (${e.code ?? 'error'})`, { cause: e });
   });
   try {
@@ -61,14 +67,14 @@ export async function writeKeyFile(path: string, master: Buffer, exclusive = tru
 
 /** Reads a key file, insisting that only its owner can read it (as ssh does for keys). */
 export async function readKeyFile(path: string): Promise<Buffer | undefined> {
-  const st = await stat(path).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return undefined;
-    throw new StoreError(`cannot read the crosswalk key ${path} (${e.code ?? 'error'})`, { cause: e });
-  });
-  if (!st) return undefined;
-  if (!st.isFile()) throw new StoreError(`the crosswalk key ${path} is not a file`);
-  if ((st.mode & 0o077) !== 0) throw new StoreError(`the crosswalk key ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
-  return parseKey(await readFile(path, 'utf8'), `the crosswalk key ${path}`);
+  const read = await readOwnerOnlyFile(path);
+  if ('text' in read) return parseKey(read.text, `the crosswalk key ${path}`);
+  const p = read.problem;
+  if (p === 'missing') return undefined;
+  throw new StoreError(p === 'not-a-file' ? `the crosswalk key ${path} is not a file`
+    : p === 'readable-by-others' ? `the crosswalk key ${path} is readable by others (mode ${(read.mode ?? 0).toString(8)}); chmod 600 it`
+      : p === 'owned-by-another' ? `the crosswalk key ${path} belongs to another user; it must be this user's own`
+        : `cannot read the crosswalk key ${path} (${p.code})`);
 }
 
 /** Moves a finished rotation's key into place: after this the old key is gone. */

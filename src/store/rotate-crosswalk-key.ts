@@ -31,7 +31,7 @@ export async function rotateCrosswalkKey(storePath: string, ref: CrosswalkKeyRef
   }
   const store = await ProjectStore.open(storePath, { key: ref, env });
   try {
-    if ('file' in ref) await writeKeyFile(nextKeyPathOf(resolve(ref.file)), newMaster, false);
+    if ('file' in ref) await writeKeyFile(nextKeyPathOf(resolve(ref.file)), newMaster, true);
     await store.rotateKey(newMaster);
     if ('file' in ref) await promoteNextKey(resolve(ref.file));
   } finally {

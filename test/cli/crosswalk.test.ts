@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit/audit-log.js';
 import { ProjectStore } from '../../src/store/project-store.js';
 import { SAMPLES } from '../helpers/corpus.js';
-import { runCli } from '../helpers/tools.js';
+import { CLI, runCli } from '../helpers/tools.js';
 
 // The honest broker's commands from the built CLI (npm run build) over a store made by a real
 // `anonymize` run: lookup, export (read back by Debian's age, an independent implementation) and
@@ -52,12 +52,16 @@ describe('deid-agent crosswalk', () => {
     } finally {
       await writer.close();
     }
+    // The patient ID from standard input: never on the command line.
+    const piped = spawnSync(process.execPath, [CLI, 'crosswalk', 'lookup', '--project', 'XW', '--patient-id', '-', '--config', config], { input: 'MRN12345\n', encoding: 'utf8' });
+    expect(piped.status, piped.stderr).toBe(0);
+    expect(piped.stdout).toContain(`${jane}\tpatient ID MRN12345`);
     const refused = cli('crosswalk', 'lookup', '--project', 'XW', '--pseudonym', jane, '--patient-id', 'MRN12345');
     expect(refused.status).toBe(2);
     const { records, brokenAt } = await readAudit(audit);
     expect(brokenAt).toBeUndefined();
     const lookups = records.filter((r) => r.action === 'crosswalk.lookup');
-    expect(lookups.map((r) => [r.detail?.by, r.pseudonyms])).toEqual([['patient-id', [jane]], ['pseudonym', [jane]], ['pseudonym', []]]);
+    expect(lookups.map((r) => [r.detail?.by, r.pseudonyms])).toEqual([['patient-id', [jane]], ['pseudonym', [jane]], ['pseudonym', []], ['patient-id', [jane]]]);
     expect(lookups[0]?.who).toMatch(/^cli:/);
     const text = readFileSync(audit, 'utf8');
     for (const v of PHI) expect(text).not.toContain(v);

@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, lstatSync, symlinkSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,6 +87,34 @@ describe('the crosswalk sealed at rest', () => {
     await expect(ProjectStore.open(path, { key: { file: join(dir, 'loose.key') } })).rejects.toThrow(/readable by others/);
   });
 
+  it.skipIf(process.getuid?.() !== 0)('refuses a key file of another user, checked on the file opened (a link to it too)', async () => {
+    const path = join(dir, 'owner.json');
+    const store = await ProjectStore.open(path);
+    await store.ensureProject(setup);
+    await store.close();
+    const theirs = join(dir, 'theirs.key');
+    copyFileSync(`${path}.key`, theirs);
+    chownSync(theirs, 65534, 65534);
+    await expect(ProjectStore.open(path, { key: { file: theirs } })).rejects.toThrow(/belongs to another user/);
+    symlinkSync(theirs, join(dir, 'link-to-theirs.key'));
+    await expect(ProjectStore.open(path, { key: { file: join(dir, 'link-to-theirs.key') } })).rejects.toThrow(/belongs to another user/);
+  });
+
+  it('never follows a link planted at a rotation\'s .next: it is removed, and its target left as it was', async () => {
+    const path = join(dir, 'planted.json');
+    const store = await ProjectStore.open(path);
+    await store.ensureProject(setup);
+    await store.pseudonymFor('P', person(1));
+    await store.close();
+    const target = join(dir, 'planted-target.txt');
+    writeFileSync(target, 'not yours\n', { mode: 0o644 });
+    symlinkSync(target, nextKeyPathOf(`${path}.key`));
+    await rotateCrosswalkKey(path, { file: `${path}.key` });
+    expect(readFileSync(target, 'utf8')).toBe('not yours\n');
+    expect(lstatSync(`${path}.key`).isSymbolicLink()).toBe(false);
+    expect((await readCrosswalk(path, { file: `${path}.key` }, 'P')).rows[0]?.patientId).toBe(person(1).patientId);
+  });
+
   it('binds each sealed entry to its pseudonym: an entry moved onto another does not open', async () => {
     const path = join(dir, 'swap.json');
     const store = await ProjectStore.open(path);
@@ -130,7 +158,7 @@ describe('the crosswalk sealed at rest', () => {
     await store.ensureProject(setup);
     await store.pseudonymFor('P', person(1));
     const next = newMasterKey();
-    await writeKeyFile(nextKeyPathOf(`${path}.key`), next, false);
+    await writeKeyFile(nextKeyPathOf(`${path}.key`), next, true);
     await store.rotateKey(next);
     await store.close(); // the process dies here: the key file is still the old one
     // A reader (the broker's lookup, no lock) opens it with the .next key, and moves nothing.
