@@ -25,7 +25,7 @@ import { createRemoteOutboxSink } from '../sinks/cloud-outbox-sink.js';
 import { SinkDrainer } from '../sinks/sink-drainer.js';
 import { clearSpool, cloudSinkLedgerDir, cloudStateDir } from './project-folders.js';
 import { DeferredBoard, type DeferredSummary, Deferrals } from './deferrals.js';
-import { errorCode, isTransient } from './transient.js';
+import { TransientError, errorCode, isTransient } from './transient.js';
 import { type Clock, duaExpired, duaHold, holdWhenExpired, systemClock } from './data-use-agreement.js';
 import type { DeliveryLedger } from '../qa/delivery-ledger.js';
 
@@ -423,7 +423,12 @@ export class ProjectRunner {
     const p = this.project;
     await this.cloud?.beforeSettle(claimed);
     // Before the input goes: a crash in between redoes it and records it again, never loses it.
-    if (outcome.kind === 'delivered' && this.qa) await this.qa.ledger.record(outcome, outcome.sourceStudyUid ? this.qa.requestOf?.(outcome.sourceStudyUid) : undefined);
+    // A ledger that cannot be written is the moment's trouble (its disk): the claim waits, its output stands.
+    if (outcome.kind === 'delivered' && this.qa) {
+      await this.qa.ledger.record(outcome, outcome.sourceStudyUid ? this.qa.requestOf?.(outcome.sourceStudyUid) : undefined).catch((e: unknown) => {
+        throw typeof (e as NodeJS.ErrnoException).code === 'string' ? new TransientError('cannot record the delivery for sample inspection', errorCode(e)) : e;
+      });
+    }
     await settleInput(claimed, outcome, p, 'move');
     const fields = { project: p.name, claim: basename(claimed), outcome: outcome.kind };
     if (outcome.kind === 'delivered') this.log.info({ ...fields, pseudonym: outcome.pseudonym, ...(outcome.cleanedBoxes === undefined ? {} : { cleanedBoxes: outcome.cleanedBoxes }) }, 'settled');

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -61,6 +61,26 @@ describe('sample inspection in the agent, with a spooled outbox', () => {
     expect(r.stdout).toContain(`${INPUTS.length} sample(s), not signed off`);
     expect(r.stdout).not.toContain('no longer available');
     expect((readFileSync(out, 'utf8').match(/src="data:image\/png;base64,/g) ?? []).length).toBe(INPUTS.length);
+  }, 120_000);
+
+  it('lets a claim wait, not fail, while the ledger cannot be written, and records it once it can', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'deid-qa-agent-'));
+    const dirs = writeProjectConfig(root, { pixels: { inspect: { CT: 'header' } } });
+    writeFileSync(`${dirs.store}.qa`, 'in the way'); // a file where the ledger's folder goes: ENOTDIR/EEXIST
+    const agent = new AgentProcess(dirs);
+    cleanup.push(() => agent.stop('SIGKILL'));
+    await agent.started();
+    mkdirSync(dirs.inbox, { recursive: true });
+    copyFileSync(join(SAMPLES, 'study-a-ct-1.dcm'), join(dirs.inbox, 'a.dcm'));
+    await waitFor(() => agent.log().includes('deferred; will retry'), 30_000, 'the claim deferred');
+    expect(filesUnder(dirs.failed)).toEqual([]);
+    rmSync(`${dirs.store}.qa`);
+    await waitFor(() => existsSync(join(`${dirs.store}.qa`, 'HOLD', 'deliveries')), 60_000, 'the ledger written after the retry');
+    await waitFor(() => filesUnder(dirs.work).filter((f) => !f.split('/').pop()?.startsWith('.')).length === 0, 30_000, 'the claim settled');
+    expect((await agent.stop()).code).toBe(0);
+    const lines = await batchOutputs(dirs.store, 'HOLD', `day-${localDay(new Date())}`);
+    expect(lines.map((l) => l.path)).toEqual(filesUnder(dirs.outbox).map((f) => relative(dirs.outbox, f)));
+    expect(filesUnder(dirs.failed)).toEqual([]);
   }, 120_000);
 
   it('prunes kept outputs older than retainDays, and the folders they leave empty', async () => {
