@@ -62,7 +62,8 @@ export async function qaReport(configPath: string, project: string, o: ReportOpt
     const page = renderQaReport({ record, views, generatedAt: new Date(), tool: TOOL_NAME });
     await writeAtomically(out, [Buffer.from(page, 'utf8')], 0o644);
     const gone = views.filter((v) => v.kind === 'gone').length;
-    return `qa report: ${batch}, ${record.sample.length} sample(s)${gone > 0 ? `, ${gone} no longer available` : ''}, ${record.signOff ? 'signed off' : 'not signed off'} → ${o.out}\n`;
+    const changed = views.filter((v) => v.kind === 'changed').length;
+    return `qa report: ${batch}, ${record.sample.length} sample(s)${gone > 0 ? `, ${gone} no longer available` : ''}${changed > 0 ? `, ${changed} changed since delivery (not shown)` : ''}, ${record.signOff ? 'signed off' : 'not signed off'} → ${o.out}\n`;
   });
 }
 

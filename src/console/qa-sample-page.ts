@@ -1,3 +1,4 @@
+import { CHANGED_TEXT } from '../qa/delivered-output.js';
 import type { FrameInfo } from '../review/render-frame.js';
 import type { Mark, QaRecord } from '../qa/qa-record.js';
 import type { Highlight, SampleAttribute } from '../qa/sample-attributes.js';
@@ -26,8 +27,10 @@ export interface SamplePageInput {
   readonly record: QaRecord;
   /** 1-based. */
   readonly n: number;
-  /** Undefined when the output is gone (moved by the researcher, or pruned). */
+  /** Undefined when the output cannot be shown: `unavailable` says why. */
   readonly attributes?: readonly SampleAttribute[];
+  /** gone: moved by the researcher, or pruned; changed: something else is at its path (never shown). */
+  readonly unavailable?: 'gone' | 'changed';
   readonly frames: FrameInfo;
   readonly frame: number;
   readonly csrf: string;
@@ -118,7 +121,7 @@ export function samplePage(i: SamplePageInput): SafeHtml {
     <dl class="facts"><dt>De-identified SOP Instance UID</dt><dd><code>${item?.sop ?? ''}</code></dd>
       <dt>Marks</dt><dd>${marks.length === 0 ? 'not marked yet' : html`<ul>${marks.map(markText)}</ul>`}</dd></dl>
     ${i.attributes === undefined
-      ? html`<p class="error">This output is no longer in the outbox nor kept for inspection.</p>${record.signOff ? '' : markForm(i)}`
+      ? html`<p class="error">${i.unavailable === 'changed' ? html`This output is ${CHANGED_TEXT}: what is at its path is not the instance delivered, so it is not shown.` : 'This output is no longer in the outbox nor kept for inspection.'}</p>${record.signOff ? '' : markForm(i)}`
       : html`<div class="review-grid"><section aria-labelledby="image" class="viewer"><h2 id="image">Image</h2>${imageSection(i)}</section>
         ${record.signOff ? html`<p class="signed">The batch is signed off: no more marks.</p>` : markForm(i)}</div>
         <section aria-labelledby="attrs"><h2 id="attrs">Attributes</h2>${attributeTable(i.attributes)}</section>`}`;

@@ -1,12 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { markSample, verdictsOf } from '../qa/marks.js';
 import type { ImageRegion, MarkPlace, QaRecord, SampleItem } from '../qa/qa-record.js';
-import { locateOutput } from '../qa/qa-retention.js';
 import type { QaScope } from '../qa/qa-scope.js';
-import { attributesOf } from '../qa/sample-attributes.js';
-import { viewSample } from '../qa/sample-view.js';
+import { sampleFacts, viewSample } from '../qa/sample-view.js';
 import { ReviewError } from '../review/quarantine-items.js';
-import { frameInfoOf } from '../review/render-frame.js';
 import { type ConsoleArea, csrfOf, userOf } from './context.js';
 import { page } from './layout.js';
 import { batchOfParam, notFound, qaHref, qaScopeFor, qaStatusOf, recordOf, refusalOf, sampleIndexOf } from './qa-common.js';
@@ -34,12 +31,12 @@ async function resolve(ctx: Parameters<ConsoleArea>[1], request: FastifyRequest<
 }
 
 async function sendSamplePage(request: FastifyRequest, reply: FastifyReply, r: Resolved, status: number, o: { frame?: number; form?: MarkFormState; saved?: number }): Promise<FastifyReply> {
-  const path = await locateOutput(r.item.path, r.scope.outbox, r.scope.retained);
-  const frames = path ? await frameInfoOf(path) : { frameCount: 0, columns: 0, rows: 0 };
+  const facts = await sampleFacts(r.scope, r.item);
+  const frames = facts.kind === 'available' ? facts.frames : { frameCount: 0, columns: 0, rows: 0 };
   const frame = Math.min(Math.max(0, o.frame ?? 0), Math.max(0, frames.frameCount - 1));
   const body = samplePage({
     project: r.scope.project, record: r.record, n: r.n, frames, frame, csrf: csrfOf(request), form: o.form ?? {},
-    ...(path ? { attributes: await attributesOf(path) } : {}), ...(o.saved ? { saved: o.saved } : {}),
+    ...(facts.kind === 'available' ? { attributes: facts.attributes } : { unavailable: facts.kind }), ...(o.saved ? { saved: o.saved } : {}),
   });
   return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store')
     .send(page({ title: `QA sample ${r.n} of ${r.record.batch}`, user: userOf(request), csrf: csrfOf(request), body }));
@@ -83,7 +80,7 @@ export const registerQaSampleRoutes: ConsoleArea = (app, ctx) => {
     if (!/^\d{1,6}$/.test(request.params.frame)) return reply.code(400).type('text/plain; charset=utf-8').send('A frame is a whole number from 0.');
     try {
       const view = await viewSample(r.scope, r.item, { frame: Number(request.params.frame), maxWidth: QA_VIEW_WIDTH });
-      if (view.kind === 'gone' || !('png' in view.image)) return notFound(reply);
+      if (view.kind !== 'available' || !('png' in view.image)) return notFound(reply);
       // A delivered output's pixels: never cached on the way.
       return reply.type('image/png').header('cache-control', 'no-store').send(view.image.png);
     } catch (e) {

@@ -70,6 +70,17 @@ export async function readDicomFile(path: string, options: ReadOptions = {}): Pr
   }
 }
 
+/**
+ * Reads an already-open file (labelled `label` in `sourcePath`): for a caller that checked what it
+ * opened (no link followed, a regular file) and must not open it again by name. Give a large
+ * `holdWholeBelow` to keep the pixel data in memory too, so nothing reopens `label` later.
+ */
+export async function readDicomHandle(fh: FileHandle, label: string, options: ReadOptions = {}): Promise<DicomFile> {
+  const size = (await fh.stat()).size;
+  if (size === 0) throw new DicomParseError('empty', 'the file is empty');
+  return readOpen(fh, label, size, options);
+}
+
 async function readRange(fh: FileHandle, start: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
   try {

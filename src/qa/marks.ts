@@ -1,9 +1,8 @@
 import { appendAudit, auditPathOf } from '../audit/audit-log.js';
 import type { BatchId } from './qa-paths.js';
-import { type ImageRegion, type Mark, type MarkPlace, QaError, type QaRecord, type Verdict, readRecord, withRecordLock, writeRecord } from './qa-record.js';
-import { locateOutput } from './qa-retention.js';
+import { type ImageRegion, type Mark, type MarkPlace, QaError, type QaRecord, type SampleItem, type Verdict, readRecord, withRecordLock, writeRecord } from './qa-record.js';
 import type { QaScope } from './qa-scope.js';
-import { attributesOf } from './sample-attributes.js';
+import { sampleFacts } from './sample-view.js';
 
 const TAG_PATH = /^(\([0-9A-F]{4},[0-9A-F]{4}\)\[\d{1,6}\]\/){0,16}\([0-9A-F]{4},[0-9A-F]{4}\)$/;
 const MAX_NOTE = 2000;
@@ -25,10 +24,12 @@ export function verdictsOf(record: QaRecord): Map<string, Mark> {
 export const hasPhiFound = (record: QaRecord): boolean => [...verdictsOf(record).values()].some((m) => m.verdict === 'phi-found');
 
 /** What the attribute named by `path` is, from the output itself: its keyword, a private block's creator, the modality. */
-async function describePlace(scope: QaScope, itemPath: string, place: MarkPlace): Promise<Pick<Mark, 'keyword' | 'creator' | 'modality'>> {
-  const output = await locateOutput(itemPath, scope.outbox, scope.retained);
-  if (!output) return {};
-  const attributes = await attributesOf(output);
+async function describePlace(scope: QaScope, item: SampleItem, place: MarkPlace): Promise<Pick<Mark, 'keyword' | 'creator' | 'modality'>> {
+  // Only from the output the ledger names, checked as the sample page reads it: a file put in its
+  // place (a link to an original) must not lend its values to the mark (a private creator is kept).
+  const facts = await sampleFacts(scope, item);
+  if (facts.kind !== 'available') return {};
+  const { attributes } = facts;
   const modality = attributes.find((a) => a.path === '(0008,0060)')?.value;
   if (place.region && !attributes.some((a) => a.path === '(7FE0,0010)')) throw new QaError('bad-mark', 'the output has no image: name the attribute instead');
   if (!place.attribute) return modality ? { modality } : {};
@@ -69,7 +70,7 @@ export async function markSample(scope: QaScope, batch: BatchId, sop: string, ve
       ...(place.attribute ? { attribute: place.attribute } : {}),
       ...(place.region ? { region: { frame: place.region.frame, x: place.region.x, y: place.region.y, width: place.region.width, height: place.region.height } } : {}),
       ...(note ? { note } : {}),
-      ...(verdict === 'phi-found' ? await describePlace(scope, item.path, place) : {}),
+      ...(verdict === 'phi-found' ? await describePlace(scope, item, place) : {}),
     };
     await writeRecord(scope.storePath, { ...record, marks: [...record.marks, mark] });
     return { mark, index };

@@ -53,14 +53,3 @@ export async function pruneRetained(retained: string, retainDays: number, now: D
   await visit(retained);
   return removed;
 }
-
-/** Where a delivered output can be read for inspection: the outbox (or spool), else its retained copy. */
-export async function locateOutput(relPath: string, outbox: string, retained: string): Promise<string | undefined> {
-  if (relPath.split('/').some((s) => s === '..' || s === '')) return undefined;
-  for (const base of [outbox, retained]) {
-    const path = join(base, relPath);
-    const st = await stat(path).catch(() => undefined);
-    if (st?.isFile()) return path;
-  }
-  return undefined;
-}

@@ -1,4 +1,5 @@
 import { html, raw, type SafeHtml } from '../console/html.js';
+import { CHANGED_TEXT } from './delivered-output.js';
 import { batchStateOf, suggestionFor } from './feedback.js';
 import { verdictsOf } from './marks.js';
 import type { Mark, QaRecord } from './qa-record.js';
@@ -50,6 +51,7 @@ function sampleSection(view: SampleView, index: number, marks: readonly Mark[], 
     <dl class="facts"><dt>SOP Instance UID</dt><dd class="mono">${item.sop}</dd><dt>Path in the outbox</dt><dd class="mono">${item.path}</dd></dl>
     ${marks.length > 0 ? html`<h3>Marks</h3><ul>${marks.map(markLine)}</ul>` : ''}`;
   if (view.kind === 'gone') return html`<section>${heading}<p>This output is no longer in the outbox nor kept for inspection.</p></section>`;
+  if (view.kind === 'changed') return html`<section>${heading}<p>This output is ${CHANGED_TEXT}: what is at its path now is not the instance delivered, so it is not shown.</p></section>`;
   // A small frame is shown at a whole multiple of its size (up to ~512 wide), pixels kept sharp.
   const zoom = 'png' in view.image ? Math.max(1, Math.floor(512 / Math.max(1, view.image.width))) : 1;
   const image = 'png' in view.image

@@ -72,9 +72,13 @@ function valueText(tag: string, el: RawElement): string {
  * our own outputs: these values are what was delivered, never an original's.
  */
 export async function attributesOf(outputPath: string): Promise<SampleAttribute[]> {
+  return attributesOfBytes(await readFile(outputPath));
+}
+
+/** attributesOf for an output already read (QA reads its outputs itself, checked: delivered-output.ts). */
+export async function attributesOfBytes(bytes: Buffer): Promise<SampleAttribute[]> {
   const { default: dcmjs } = await import('dcmjs');
   dcmjs.log.setLevel('silent');
-  const bytes = await readFile(outputPath);
   const parsed = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
   const dictionary = (dcmjs.data.DicomMetaDictionary as unknown as { dictionary: Readonly<Record<string, { name?: string } | undefined>> }).dictionary;
   const out: SampleAttribute[] = [];

@@ -1,7 +1,7 @@
 import { cjsDefault } from '../cjs-default.js';
 import type { TextBox } from '../detect/detector.js';
 import { DicomParseError } from '../dicom/parse.js';
-import { readDicomFile } from '../dicom/read-file.js';
+import { type DicomFile, readDicomFile } from '../dicom/read-file.js';
 import { openPixelFrames } from '../pixels/decode-frame.js';
 import { PixelError } from '../pixels/image-geometry.js';
 import { normalizeForDetection } from '../pixels/normalize.js';
@@ -43,13 +43,20 @@ const MAX_RENDER_WIDTH = 4096;
  */
 export async function renderFrame(path: string, boxes: readonly TextBox[], options: RenderOptions = {}): Promise<RenderedFrame> {
   const index = options.frame ?? 0;
-  // Imported on first use: the agent that never renders carries no image library.
-  const sharp = cjsDefault(await import('sharp'));
   if (!Number.isInteger(index) || index < 0) throw new ReviewError('bad-frame', 'a frame is a whole number from 0');
   const file = await readDicomFile(path).catch((e: unknown) => {
     if (e instanceof DicomParseError) throw new ReviewError('unrenderable', `the file cannot be read: ${e.message}`);
     throw e;
   });
+  return renderDicomFrame(file, boxes, options);
+}
+
+/** renderFrame for a file already read (QA reads its outputs itself, checked, and held in memory). */
+export async function renderDicomFrame(file: DicomFile, boxes: readonly TextBox[], options: RenderOptions = {}): Promise<RenderedFrame> {
+  const index = options.frame ?? 0;
+  // Imported on first use: the agent that never renders carries no image library.
+  const sharp = cjsDefault(await import('sharp'));
+  if (!Number.isInteger(index) || index < 0) throw new ReviewError('bad-frame', 'a frame is a whole number from 0');
   let pixels;
   try {
     pixels = await openPixelFrames(file);
@@ -101,8 +108,16 @@ export interface FrameInfo {
 
 /** How many frames a file's pixel data has, and their size (for browsing and laying out), without decoding any. */
 export async function frameInfoOf(path: string): Promise<FrameInfo> {
+  const file = await readDicomFile(path).catch((e: unknown) => {
+    if (e instanceof DicomParseError) return undefined;
+    throw e;
+  });
+  return file ? frameInfoOfFile(file) : { frameCount: 0, columns: 0, rows: 0 };
+}
+
+/** frameInfoOf for a file already read. */
+export async function frameInfoOfFile(file: DicomFile): Promise<FrameInfo> {
   try {
-    const file = await readDicomFile(path);
     const pixels = await openPixelFrames(file);
     await pixels.close();
     return { frameCount: pixels.frameCount, columns: pixels.geometry.columns, rows: pixels.geometry.rows };
