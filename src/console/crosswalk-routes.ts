@@ -87,7 +87,6 @@ export const registerCrosswalkRoutes: ConsoleArea = (app, ctx) => {
         outcome = html`<p role="alert">${e.message}</p>`;
       }
     }
-    ctx.log.info({ method: 'POST', route: '/crosswalk', status: reply.statusCode, account: user.name }, 'console request');
     const chosen = typeof project === 'string' && typeof by === 'string' ? { project, by } : undefined;
     const body = html`<h1>Crosswalk</h1>${form(user, csrfOf(request), projects, chosen)}<section aria-label="Result">${outcome}</section>`;
     return reply.type('text/html; charset=utf-8').send(page({ title: 'Crosswalk', user, csrf: csrfOf(request), body }));

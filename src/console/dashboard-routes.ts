@@ -12,7 +12,9 @@ const HEARTBEAT_MS = 15_000;
 export const registerDashboardRoutes: ConsoleArea = (app, ctx) => {
   const feed = new DashboardFeed(ctx);
   const streams = new Set<ServerResponse>();
-  app.addHook('onClose', async () => {
+  // preClose, not onClose: close() waits for open requests before onClose runs, and an event
+  // stream stays open until ended here; a browser left on the dashboard would hang the shutdown.
+  app.addHook('preClose', async () => {
     feed.stop();
     for (const s of streams) s.end();
   });
