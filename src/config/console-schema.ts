@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { isUsableHash } from '../console/password-hash.js';
 
 /** `scrypt$N$r$p$salt_b64$hash_b64`, as `deid-agent console hash-password` prints it. */
 export const SCRYPT_HASH = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]+={0,2}$/;
@@ -8,7 +9,10 @@ const consoleUserSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ and - only, at most 64 characters'),
   /** reviewer: a project's quarantine and QA; broker: also the crosswalk. */
   role: z.enum(['reviewer', 'broker']),
-  passwordHash: z.string().regex(SCRYPT_HASH, 'a scrypt hash as printed by `deid-agent console hash-password` (never a password)'),
+  // Usable, not only well-formed (bounded parameters, salt and key sizes): checked here so that
+  // `start` refuses before it claims any input, not after the projects are running.
+  passwordHash: z.string().regex(SCRYPT_HASH, 'a scrypt hash as printed by `deid-agent console hash-password` (never a password)')
+    .refine((h) => !SCRYPT_HASH.test(h) || isUsableHash(h), 'not a usable scrypt hash (parameters out of bounds, or a short salt or key): make one with `deid-agent console hash-password`'),
   /** The projects this account sees; default all. */
   projects: z.array(z.string().min(1)).min(1).optional(),
 }).strict();

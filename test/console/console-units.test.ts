@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { retrievalStatus } from '../../src/cli/retrieval-status.js';
+import { ConfigError } from '../../src/config/config-error.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { configSchema } from '../../src/config/schema.js';
 import { viewOf } from '../../src/console/dashboard-view.js';
 import { html, raw } from '../../src/console/html.js';
@@ -105,6 +107,21 @@ describe('console config', () => {
     expect(issues({ port: 8080, users: [] })).toHaveLength(1);
     expect(issues({ port: 0, users: [user] })).toHaveLength(1);
     expect(issues({ port: 8080, users: [user, { ...user, role: 'broker' }] })).toEqual(["console.users.1.name: duplicate account 'alice'"]);
+  });
+
+  it('the config loader refuses a well-formed hash it cannot use (so `start` stops before claiming anything)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deid-console-hash-'));
+    const write = (hash: string): string => {
+      const file = join(dir, 'config.json');
+      writeFileSync(file, JSON.stringify({ ...base, store: join(dir, 'store.json'), console: { port: 8080, users: [{ ...user, passwordHash: hash }] } }));
+      return file;
+    };
+    await expect(loadConfig(write(user.passwordHash))).resolves.toBeDefined();
+    for (const bad of [`scrypt$4194304$8$1$${'A'.repeat(22)}==$${'A'.repeat(43)}=`, `scrypt$1000$8$1$${'A'.repeat(22)}==$${'A'.repeat(43)}=`, `scrypt$32768$8$1$AAAA$${'A'.repeat(43)}=`]) {
+      const e = await loadConfig(write(bad)).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as Error).message).toMatch(/console\.users\.0\.passwordHash: not a usable scrypt hash/);
+    }
   });
 });
 
