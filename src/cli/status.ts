@@ -35,6 +35,11 @@ export interface ProjectStatus {
   readonly delivered: number;
   readonly quarantined: number;
   readonly failed: number;
+  /**
+   * Held inputs a reviewer discarded. A review action moves an input out of quarantined (into
+   * delivered, failed or this), so received = delivered + quarantined + failed + discarded + pending.
+   */
+  readonly discarded: number;
   /** Claimed and not yet settled, plus files waiting in the inbox. */
   readonly pending: number;
   readonly lastActivity: string | null;
@@ -93,7 +98,7 @@ export async function projectStatusesOf(config: Pick<ResolvedConfig, 'store' | '
     const retrievals = p.retrieve ? await retrievalStatus(p.retrieve.requests) : undefined;
     out.push({
       project: p.name, received: stats?.received ?? 0, delivered: stats?.delivered ?? 0, quarantined: stats?.quarantined ?? 0,
-      failed: stats?.failed ?? 0, pending, lastActivity: stats?.lastActivity ?? null, ...(forward ? { forward } : {}),
+      failed: stats?.failed ?? 0, discarded: stats?.discarded ?? 0, pending, lastActivity: stats?.lastActivity ?? null, ...(forward ? { forward } : {}),
       ...(upload ? { upload } : {}), ...(source ? { source } : {}),
       ...(deferred ? { deferred } : {}), ...(retrievals ? { retrievals } : {}),
     });
@@ -102,8 +107,10 @@ export async function projectStatusesOf(config: Pick<ResolvedConfig, 'store' | '
 }
 
 export function formatStatuses(rows: readonly ProjectStatus[]): string {
-  const header = ['project', 'received', 'delivered', 'quarantined', 'failed', 'pending', 'last activity'];
-  const lines = rows.map((r) => [r.project, r.received, r.delivered, r.quarantined, r.failed, r.pending, r.lastActivity ?? '-'].map(String));
+  // The discarded column only once a reviewer has discarded something: most projects never do.
+  const discards = rows.some((r) => r.discarded > 0);
+  const header = ['project', 'received', 'delivered', 'quarantined', 'failed', ...(discards ? ['discarded'] : []), 'pending', 'last activity'];
+  const lines = rows.map((r) => [r.project, r.received, r.delivered, r.quarantined, r.failed, ...(discards ? [r.discarded] : []), r.pending, r.lastActivity ?? '-'].map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const table = [header, ...lines].map((l) => l.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
   const waits = rows.filter((r) => r.deferred).map((r) => {

@@ -37,6 +37,8 @@ export interface ReviewProcessing {
   readonly spec: ProcessingSpec;
   readonly calls: StoreCalls;
   readonly onDelivered?: (outcome: { readonly outputPath: string }) => Promise<void>;
+  /** Told once a review action has settled a held input: the store's counters move it out of quarantined. */
+  readonly onReviewed?: (to: 'delivered' | 'failed' | 'discarded') => void;
 }
 
 /** What sample inspection (src/qa/) needs of a project's settling. */
@@ -154,7 +156,10 @@ export class ProjectRunner {
     };
     this.processor = holdWhenExpired(this.workers ? this.workers.register(processing, calls) : inThisThread(processing, calls), p.record, this.clock);
     const qa = this.qa;
-    this.processingForReview = { spec: processing, calls, ...(qa ? { onDelivered: (o: { readonly outputPath: string }) => qa.ledger.record(o) } : {}) };
+    this.processingForReview = {
+      spec: processing, calls, onReviewed: (to) => this.store.recordReviewed(p.name, to),
+      ...(qa ? { onDelivered: (o: { readonly outputPath: string }) => qa.ledger.record(o) } : {}),
+    };
     if (p.remoteInbox) {
       if (!this.remote.inbox) throw new UsageError(`project ${p.name}: its cloud inbox was not set up`);
       const o = inboxSettings(p.remoteInbox);

@@ -80,6 +80,7 @@ async function deliver(desk: ReviewDesk, item: QuarantineItem, req: ReviewReques
     detail: { ...detail, ...(outcome.cleanedBoxes === undefined ? {} : { cleanedBoxes: outcome.cleanedBoxes }) },
   });
   await removeItem(item);
+  desk.onReviewed?.('delivered');
   return {
     kind: 'released', id: item.id, pseudonym: outcome.pseudonym, outputPath: outcome.outputPath,
     ...(outcome.cleanedBoxes === undefined ? {} : { cleanedBoxes: outcome.cleanedBoxes }),
@@ -131,6 +132,7 @@ export async function discardItem(desk: ReviewDesk, id: string, req: ReviewReque
   return onItem(desk, id, async (item) => {
     await appendAudit(desk.auditPath, { who: req.who, action: 'quarantine.discard', project: desk.spec.project.name, inputHash: item.inputHash, comment: req.comment });
     await removeItem(item);
+    desk.onReviewed?.('discarded');
     return { kind: 'discarded', id: item.id };
   });
 }
@@ -145,6 +147,7 @@ export async function sendBackToFailed(desk: ReviewDesk, id: string, req: Review
     await appendAudit(desk.auditPath, { who: req.who, action: 'quarantine.back-to-failed', project: desk.spec.project.name, inputHash: item.inputHash, comment: req.comment });
     await settleAside(item.path, desk.spec.project.failed, { kind: 'failed', reason: SENT_BACK_REASON }, desk.spec.project.name, 'move');
     await rm(item.sidecarPath, { force: true });
+    desk.onReviewed?.('failed');
     return { kind: 'sent-to-failed', id: item.id };
   });
 }

@@ -24,6 +24,8 @@ export interface ReviewDesk {
   readonly now?: () => Date;
   /** Told of each release once its output is written, before the item goes: the agent's delivery ledger (sample inspection, src/qa/). */
   readonly onDelivered?: (outcome: { readonly outputPath: string }) => Promise<void>;
+  /** Told once an action has settled the item (released, discarded, sent back): the agent's counters. */
+  readonly onReviewed?: (to: 'delivered' | 'failed' | 'discarded') => void;
 }
 
 /**

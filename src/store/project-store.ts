@@ -277,7 +277,7 @@ export class ProjectStore {
   }
 
   /** Counts an input as received or settled; written within a second, and at close. */
-  record(projectName: string, event: 'received' | 'delivered' | 'quarantined' | 'failed'): void {
+  record(projectName: string, event: 'received' | 'delivered' | 'quarantined' | 'failed' | 'discarded'): void {
     const stats = this.project(projectName).stats;
     stats[event] += 1;
     stats.lastActivity = new Date().toISOString();
@@ -286,6 +286,16 @@ export class ProjectStore {
       this.statsTimer = undefined;
       void this.flushStats().catch(() => undefined); // retried by the next change or at close
     }, 1000);
+  }
+
+  /**
+   * A held input a reviewer settled: counted out of quarantined and into `to`, so that received =
+   * delivered + quarantined + failed + discarded + pending stays true (quarantined is what is held now).
+   */
+  recordReviewed(projectName: string, to: 'delivered' | 'failed' | 'discarded'): void {
+    const stats = this.project(projectName).stats;
+    stats.quarantined = Math.max(0, stats.quarantined - 1);
+    this.record(projectName, to);
   }
 
   /** One short journal record per project whose counters changed: O(1), whatever the crosswalk's size. */

@@ -37,10 +37,12 @@ export const projectStatsSchema = z.object({
   failed: z.number().int().min(0),
   /** Instances the forward destination has confirmed (C-STORE success or warning). */
   forwarded: z.number().int().min(0).default(0),
+  /** Held inputs a reviewer discarded (the original deleted): counted out of quarantined. */
+  discarded: z.number().int().min(0).default(0),
   lastActivity: z.string().nullable(),
 });
 
-export const emptyStats = (): z.infer<typeof projectStatsSchema> => ({ received: 0, delivered: 0, quarantined: 0, failed: 0, forwarded: 0, lastActivity: null });
+export const emptyStats = (): z.infer<typeof projectStatsSchema> => ({ received: 0, delivered: 0, quarantined: 0, failed: 0, forwarded: 0, discarded: 0, lastActivity: null });
 
 /** One instance waiting to be (or refused from being) forwarded by C-STORE. */
 export const forwardEntrySchema = z.object({

@@ -139,7 +139,7 @@ describe('dashboard retrievals', () => {
     expect(r.running).toMatchObject({ done: 1, total: 4, startedAt: '2026-12-01T10:00:00.000Z' });
     expect(r.running?.request).toMatch(/^[0-9a-f]{12}$/);
     expect(r.reports).toHaveLength(1);
-    const view = viewOf({ project: 'P', received: 12, delivered: 11, quarantined: 1, failed: 0, pending: 0, lastActivity: '2026-11-30T10:05:00.123Z', retrievals: r });
+    const view = viewOf({ project: 'P', received: 12, delivered: 11, quarantined: 1, failed: 0, discarded: 0, pending: 0, lastActivity: '2026-11-30T10:05:00.123Z', retrievals: r });
     expect(view.progress).toEqual([{ key: 'retrieval', label: `Retrieval ${r.running?.request}: 1 of 4 accessions`, value: 1, max: 4 }]);
     expect(view.reports[0]?.cells).toEqual([r.reports[0]?.request, '2026-11-30T10:05:00.000Z', '1', '1', '12', '11', '1', '0']);
     expect(view.figures.lastActivity).toBe('2026-11-30 10:05:00 UTC');
