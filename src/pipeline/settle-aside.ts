@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyFileAtomically, temporariesOf, writeAtomically } from '../fs/atomic-write.js';
 import { TOOL_NAME } from '../deid/provenance.js';
@@ -23,6 +23,9 @@ export type SettleMode = 'copy' | 'move';
 
 async function moveInto(from: string, to: string, tmpDir: string): Promise<void> {
   try {
+    // The claim keeps the mode it was dropped with (often 0644): made owner-only before it lands
+    // beside the 0600 sidecar, so an original is never readable by others in quarantine or failed.
+    await chmod(from, 0o600);
     await rename(from, to);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
