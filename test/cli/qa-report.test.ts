@@ -1,9 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { markSample, signOff } from '../../src/qa/marks.js';
@@ -12,6 +9,7 @@ import type { QaRecord } from '../../src/qa/qa-record.js';
 import { type QaScope, qaScopeOf } from '../../src/qa/qa-scope.js';
 import { drawSample } from '../../src/qa/sample-draw.js';
 import { viewSample } from '../../src/qa/sample-view.js';
+import { HAS_CHROMIUM, axeViolations, guardPages, launchChromium, screenshot } from '../helpers/browser.js';
 import { REPO } from '../helpers/corpus.js';
 import { runCli } from '../helpers/tools.js';
 import { type QaWorld, anonymizeWorld, inputIdentifiers, makeQaWorld } from '../qa/qa-fixture.js';
@@ -21,9 +19,7 @@ import { type QaWorld, anonymizeWorld, inputIdentifiers, makeQaWorld } from '../
 // Chromium with every image decoded and nothing fetched, escapes what reviewers wrote, holds no
 // identifier of the inputs, and never replaces a file unless forced.
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(REPO, 'test-artifacts', 'qa');
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core'), 'utf8');
 const NOTE = '<script>alert("x")</script> & \'quoted\'';
 
 /** Python's HTML tokenizer: every element closed in order (void elements excepted), nothing left open. */
@@ -128,33 +124,21 @@ describe('deid-agent qa report', () => {
     expect(page).toContain('all looked at');
   });
 
-  it.skipIf(!existsSync(CHROMIUM))('renders in headless Chromium: every image decoded, nothing fetched, no axe violation', async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
+  it.skipIf(!HAS_CHROMIUM)('renders in headless Chromium: every image decoded, nothing fetched, no axe violation', async () => {
     const out = join(w.root, 'report.html');
-    const profile = mkdtempSync(join(tmpdir(), 'deid-chromium-'));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, viewport: { width: 1100, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium();
     try {
-      const fetched: string[] = [];
-      context.on('request', (req) => { if (!req.url().startsWith('file://') && !req.url().startsWith('data:')) fetched.push(req.url()); });
-      const page = await context.newPage();
+      const { foreign: fetched } = guardPages(browser.context, ['file://', 'data:']);
+      const page = await browser.context.newPage();
       await page.goto(`file://${out}`);
       const decoded = await page.$$eval('img', (imgs) => imgs.map((i) => i.complete && i.naturalWidth > 0));
       expect(decoded).toHaveLength(images);
       expect(decoded.every(Boolean)).toBe(true);
-      await page.screenshot({ path: join(ARTIFACTS, 'qa-report.png'), fullPage: false });
-      await page.evaluate(AXE_SOURCE);
-      const violations = await page.evaluate(async () => {
-        const axe = (window as unknown as { axe: { run(o: unknown): Promise<{ violations: Array<{ id: string }> }> } }).axe;
-        return (await axe.run({ resultTypes: ['violations'] })).violations.map((v) => v.id);
-      });
-      expect(violations).toEqual([]);
+      await screenshot(page, 'qa-report.png', { dir: ARTIFACTS });
+      expect(await axeViolations(page)).toEqual([]);
       expect(fetched).toEqual([]);
     } finally {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      await browser.close();
     }
   }, 120_000);
 });

@@ -1,4 +1,5 @@
-import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -7,7 +8,9 @@ import type { ResolvedConfig } from '../../src/config/schema.js';
 import { hashPassword } from '../../src/console/password-hash.js';
 import { type RunningConsole, startConsole } from '../../src/console/server.js';
 import { type RunningAgent, startAgent } from '../../src/pipeline/agent.js';
+import { waitFor } from '../helpers/agent-process.js';
 import { SAMPLES } from '../helpers/corpus.js';
+import { textCorpus } from '../review/review-fixture.js';
 
 export const ALICE = { name: 'alice', password: 'correct horse battery' } as const; // reviewer of DEMO only
 export const BOB = { name: 'bob', password: 'staple tuning fork 42' } as const; // broker, every project
@@ -65,6 +68,34 @@ export async function startConsoleFixture(): Promise<ConsoleFixture> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The console fixture with one item held in DEMO's quarantine: a DX image with a name and record
+ * number drawn in (the text corpus's ct-white-tl.dcm, its header set to DX, DOE^JANE, 12345678),
+ * dropped into the inbox and held by the OCR. close() also removes the text corpus.
+ */
+export async function startConsoleWithHeldDx(): Promise<ConsoleFixture> {
+  const corpus = textCorpus();
+  const f = await startConsoleFixture().catch((e: unknown) => { rmSync(corpus, { recursive: true, force: true }); throw e; });
+  const close = async (): Promise<void> => {
+    await f.close();
+    rmSync(corpus, { recursive: true, force: true });
+  };
+  try {
+    const demo = f.config.projects.find((p) => p.name === 'DEMO');
+    if (!demo) throw new Error('no DEMO project');
+    const staged = join(f.dir, 'DEMO', 'staging', 'dx.dcm');
+    mkdirSync(join(f.dir, 'DEMO', 'staging'), { recursive: true });
+    copyFileSync(join(corpus, 'ct-white-tl.dcm'), staged);
+    execFileSync('dcmodify', ['-nb', '-i', '(0008,0060)=DX', '-i', '(0010,0010)=DOE^JANE', '-i', '(0010,0020)=12345678', staged], { stdio: 'ignore' });
+    renameSync(staged, join(demo.inbox, 'dx.dcm'));
+    await waitFor(() => readdirSync(demo.quarantine).some((n) => n.endsWith('.json')), 60_000, 'the held item');
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { ...f, close };
 }
 
 /** A small cookie-keeping HTTP client over fetch (no redirects followed: the tests look at them). */

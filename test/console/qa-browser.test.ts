@@ -3,98 +3,33 @@
 // image, every attribute with the places to look), marks it PHI found on an attribute with a note
 // by keyboard, marks the rest clean, signs off with a comment, sees the flag on the dashboard and
 // qa.draw / qa.mark / qa.sign-off on the audit page. axe finds nothing; no request leaves 127.0.0.1.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { BatchId } from '../../src/qa/qa-paths.js';
 import { readRecord } from '../../src/qa/qa-record.js';
-import { REPO } from '../helpers/corpus.js';
+import { HAS_CHROMIUM, axeViolations, consoleInChromium, screenshot, tabOrder, tabTo } from '../helpers/browser.js';
 import { inputIdentifiers } from '../qa/qa-fixture.js';
 import { ALICE, type ConsoleFixture, startConsoleFixture } from './console-fixture.js';
 import { QA_SAMPLE_INPUTS, deliverForQa } from './qa-deliveries.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(REPO, 'test-artifacts', 'console');
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core'), 'utf8');
-
-interface AxeViolation { id: string; help: string; nodes: string[] }
-
-async function axeViolations(page: Page): Promise<AxeViolation[]> {
-  await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(o: unknown): Promise<{ violations: Array<{ id: string; help: string; nodes: Array<{ html: string }> }> }> } }).axe;
-    return axe.run({ resultTypes: ['violations'] });
-  });
-  return result.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.html) }));
-}
-
-/** The ids (or tag:text) focused by pressing Tab from the top of the page, `max` times. */
-async function tabOrder(page: Page, max: number): Promise<string[]> {
-  await page.evaluate(() => { (document.activeElement as HTMLElement | null)?.blur(); window.scrollTo(0, 0); });
-  const seen: string[] = [];
-  for (let i = 0; i < max; i++) {
-    await page.keyboard.press('Tab');
-    seen.push(await page.evaluate(() => {
-      const e = document.activeElement as HTMLElement | null;
-      return e ? (e.id || `${e.tagName.toLowerCase()}:${(e.textContent ?? '').trim()}`) : '';
-    }));
-  }
-  return seen;
-}
-
-/** Presses Tab until the element with `id` has the focus. */
-async function tabTo(page: Page, id: string, max = 60): Promise<void> {
-  for (let i = 0; i < max; i++) {
-    await page.keyboard.press('Tab');
-    if (await page.evaluate((want) => document.activeElement?.id === want, id)) return;
-  }
-  throw new Error(`#${id} not reached by Tab`);
-}
-
-describe.skipIf(!existsSync(CHROMIUM))('sample inspection in headless Chromium', () => {
+describe.skipIf(!HAS_CHROMIUM)('sample inspection in headless Chromium', () => {
   let f: ConsoleFixture;
-  let context: BrowserContext;
-  let profile: string;
   let batch: BatchId;
   let identifiers: string[];
-  const problems: string[] = [];
-  const foreign: string[] = [];
+  const chromium = consoleInChromium(async () => (f = await startConsoleFixture()));
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    f = await startConsoleFixture();
     batch = await deliverForQa(f, 'DEMO', QA_SAMPLE_INPUTS);
     identifiers = [...await inputIdentifiers(QA_SAMPLE_INPUTS), 'MRN12345', 'Doe'];
-    profile = mkdtempSync(join(tmpdir(), 'deid-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, viewport: { width: 1100, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    context.on('request', (r) => { if (!r.url().startsWith(f.url)) foreign.push(r.url()); });
-    context.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text()); });
   }, 120_000);
 
-  afterAll(async () => {
-    await context?.close();
-    await f?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-  });
-
   it('draws, marks one sample PHI found and the rest clean, signs off, and sees the flag and the audit entries', async () => {
-    const page = await context.newPage();
-    await page.goto(`${f.url}/login`);
-    await page.fill('#name', ALICE.name);
-    await page.fill('#password', ALICE.password);
-    await Promise.all([page.waitForURL(`${f.url}/`), page.keyboard.press('Enter')]);
+    const page = await chromium.loggedInPage(ALICE);
 
     // QA, from the menu: the batch, not drawn, with its button.
     await Promise.all([page.waitForURL(`${f.url}/qa`), page.getByRole('link', { name: 'QA', exact: true }).click()]);
     await expect(page.locator('table.qa-batches tbody tr').first().textContent()).resolves.toContain('not drawn');
     expect(await axeViolations(page)).toEqual([]);
-    await page.screenshot({ path: join(ARTIFACTS, 'qa-list.png'), fullPage: true });
+    await screenshot(page, 'qa-list.png', { fullPage: true });
     expect(await tabOrder(page, 12)).toContain('button:Draw sample');
     await Promise.all([page.waitForURL(`${f.url}/qa/DEMO/${batch}?done=drawn`), page.getByRole('button', { name: `Draw sample of ${batch}` }).click()]);
     const drawn = await readRecord(f.config.store, 'DEMO', batch);
@@ -128,9 +63,9 @@ describe.skipIf(!existsSync(CHROMIUM))('sample inspection in headless Chromium',
     await page.fill('#mark-note', 'This project keeps no dates: the attribute should have been removed.');
     await page.setViewportSize({ width: 1100, height: 1500 });
     await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: join(ARTIFACTS, 'qa-sample.png') });
+    await screenshot(page, 'qa-sample.png');
     await page.setViewportSize({ width: 1100, height: 900 });
-    await page.screenshot({ path: join(ARTIFACTS, 'qa-sample-full.png'), fullPage: true });
+    await screenshot(page, 'qa-sample-full.png', { fullPage: true });
     await page.focus('#mark-note');
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Save mark');
@@ -152,15 +87,15 @@ describe.skipIf(!existsSync(CHROMIUM))('sample inspection in headless Chromium',
     expect(batchOrder).toContain('sign-off-comment');
     expect(batchOrder).toContain('button:Sign off the batch');
     await page.fill('#sign-off-comment', 'Three samples inspected; one rule to add to the project.');
-    await page.screenshot({ path: join(ARTIFACTS, 'qa-batch.png'), fullPage: true });
+    await screenshot(page, 'qa-batch.png', { fullPage: true });
     await Promise.all([page.waitForURL(`${f.url}/qa/DEMO/${batch}?done=signed`), page.getByRole('button', { name: 'Sign off the batch' }).click()]);
     await expect(page.locator('p.signed').textContent()).resolves.toMatch(/^Signed off by console:alice at .* UTC: Three samples inspected/);
     expect(await axeViolations(page)).toEqual([]);
-    await page.screenshot({ path: join(ARTIFACTS, 'qa-batch-signed.png'), fullPage: true });
+    await screenshot(page, 'qa-batch-signed.png', { fullPage: true });
     await page.goto(`${f.url}/qa`);
     await expect(page.locator('table.qa-batches tbody tr').first().textContent()).resolves.toMatch(/signed off by console:alice[\s\S]*PHI found in 1 sample/);
     expect(await axeViolations(page)).toEqual([]);
-    await page.screenshot({ path: join(ARTIFACTS, 'qa-list-signed.png'), fullPage: true });
+    await screenshot(page, 'qa-list-signed.png', { fullPage: true });
 
     // The dashboard flags the batch, linking to it; the audit page lists the QA actions.
     await page.goto(`${f.url}/`);
@@ -168,11 +103,11 @@ describe.skipIf(!existsSync(CHROMIUM))('sample inspection in headless Chromium',
     await expect(flag.getAttribute('href')).resolves.toBe(`/qa/DEMO/${batch}`);
     await expect.poll(() => page.evaluate(() => document.body.getAttribute('data-updates'))).not.toBeNull();
     await expect(flag.count()).resolves.toBe(1); // still there after the live update
-    await page.screenshot({ path: join(ARTIFACTS, 'qa-dashboard.png'), fullPage: true });
+    await screenshot(page, 'qa-dashboard.png', { fullPage: true });
     await page.goto(`${f.url}/audit`);
     const actions = await page.locator('table.audit tbody tr td:nth-child(4)').allTextContents();
     expect(actions.filter((a) => a.startsWith('qa.')).reverse()).toEqual(['qa.draw', 'qa.mark', 'qa.mark', 'qa.mark', 'qa.sign-off']);
-    expect(problems).toEqual([]);
-    expect(foreign).toEqual([]);
+    expect(chromium.problems).toEqual([]);
+    expect(chromium.foreign).toEqual([]);
   }, 120_000);
 });

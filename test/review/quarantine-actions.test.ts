@@ -3,7 +3,7 @@
 // detector's boxes, and a reviewer's own), discard and back to failed; an expired data use
 // agreement refuses release; every action is in the audit log, with the input hash and no PHI.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit/audit-log.js';
@@ -17,7 +17,7 @@ import { type ReviewDesk, deliveryRefusal } from '../../src/review/review-desk.j
 import { ForwardLedger } from '../../src/sinks/forward-ledger.js';
 import { filesUnder } from '../helpers/agent-process.js';
 import { PYDICOM_TEST_FILES } from '../helpers/corpus.js';
-import { type HeldProject, heldProject, strictReadErrors, textCorpus } from './review-fixture.js';
+import { type HeldProject, heldItemOf, heldProject, removeHeldProject, strictReadErrors, textCorpus } from './review-fixture.js';
 
 let corpus: string;
 let held: HeldProject;
@@ -37,18 +37,9 @@ beforeAll(async () => {
   held = await heldProject(corpus, INPUTS, [ledgerDir]);
 }, 180_000);
 
-afterAll(async () => {
-  await held.store.close();
-  rmSync(held.root, { recursive: true, force: true });
-  rmSync(corpus, { recursive: true, force: true });
-});
+afterAll(() => removeHeldProject(held, corpus));
 
-async function itemOf(input: string): Promise<QuarantineItem> {
-  const bytes = readFileSync(join(held.dirs.input, input));
-  const item = (await listQuarantine(held.dirs.quarantine)).find((i) => readFileSync(i.path).equals(bytes));
-  if (!item) throw new Error(`${input} is not in the quarantine`);
-  return item;
-}
+const itemOf = (input: string): Promise<QuarantineItem> => heldItemOf(held, input);
 const outputs = (): string[] => filesUnder(held.dirs.outbox).filter((f) => f.endsWith('.dcm') && !f.includes('.deid'));
 const audit = async () => {
   const r = await readAudit(held.desk.auditPath);

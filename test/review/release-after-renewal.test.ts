@@ -1,12 +1,11 @@
 // Inputs the agent held only because the project's data use agreement had expired were never
 // looked at: once the record is renewed, releasing one runs the project's own detectors, so
 // burned-in text is still caught ('held', the item stays) while a clean image is delivered.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseItem } from '../../src/review/quarantine-actions.js';
-import { type QuarantineItem, ReviewError, listQuarantine } from '../../src/review/quarantine-items.js';
-import { type HeldProject, heldProject, textCorpus } from './review-fixture.js';
+import { type QuarantineItem, ReviewError } from '../../src/review/quarantine-items.js';
+import { type HeldProject, heldItemOf, heldProject, removeHeldProject, textCorpus } from './review-fixture.js';
 
 let corpus: string;
 let held: HeldProject;
@@ -20,18 +19,9 @@ beforeAll(async () => {
   held = await heldProject(corpus, INPUTS, undefined, { whileExpired: Object.keys(INPUTS) });
 }, 180_000);
 
-afterAll(async () => {
-  await held.store.close();
-  rmSync(held.root, { recursive: true, force: true });
-  rmSync(corpus, { recursive: true, force: true });
-});
+afterAll(() => removeHeldProject(held, corpus));
 
-async function itemOf(input: string): Promise<QuarantineItem> {
-  const bytes = readFileSync(join(held.dirs.input, input));
-  const item = (await listQuarantine(held.dirs.quarantine)).find((i) => readFileSync(i.path).equals(bytes));
-  if (!item) throw new Error(`${input} is not in the quarantine`);
-  return item;
-}
+const itemOf = (input: string): Promise<QuarantineItem> => heldItemOf(held, input);
 
 describe('release of inputs held by an expired agreement, after its renewal', () => {
   it('both were held for the agreement alone, unread', async () => {

@@ -3,7 +3,7 @@
 // (the project's own detectors: header rules, the OCR) and settled by settleInput, as `anonymize`
 // does with --workers 0. The review desk is built from the same spec and store.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { auditPathOf } from '../../src/audit/audit-log.js';
@@ -15,6 +15,7 @@ import type { Outcome } from '../../src/pipeline/outcome.js';
 import { openProject } from '../../src/pipeline/project-context.js';
 import { projectOf } from '../../src/pipeline/project.js';
 import { settleInput } from '../../src/pipeline/settle-aside.js';
+import { type QuarantineItem, listQuarantine } from '../../src/review/quarantine-items.js';
 import type { ReviewDesk } from '../../src/review/review-desk.js';
 import { ProjectStore } from '../../src/store/project-store.js';
 import { REPO, VENDOR_CORPUS } from '../helpers/corpus.js';
@@ -82,6 +83,21 @@ export async function heldProject(corpus: string, inputs: Readonly<Record<string
     outcomes.set(name, outcome);
   }
   return { root, dirs, store, outcomes, desk: { spec, calls, auditPath: auditPathOf(dirs.store) } };
+}
+
+/** The quarantined item that holds input `name` (found by its bytes). */
+export async function heldItemOf(held: HeldProject, name: string): Promise<QuarantineItem> {
+  const bytes = readFileSync(join(held.dirs.input, name));
+  const item = (await listQuarantine(held.dirs.quarantine)).find((i) => readFileSync(i.path).equals(bytes));
+  if (!item) throw new Error(`${name} is not in the quarantine`);
+  return item;
+}
+
+/** Closes the project's store and removes its folder and the text corpus. */
+export async function removeHeldProject(held: HeldProject, corpus: string): Promise<void> {
+  await held.store.close();
+  rmSync(held.root, { recursive: true, force: true });
+  rmSync(corpus, { recursive: true, force: true });
 }
 
 /** pydicom's strict reading (warnings are errors): {path: error} for the files that fail. */
