@@ -4,7 +4,7 @@
 // runs against it too.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFolderOutbox } from '../../src/sinks/folder-outbox.js';
 import { SHARE_MARKER } from '../../src/fs/share-folder.js';
@@ -29,7 +29,8 @@ const fresh = (): { root: string; share: string; file: string } => {
 };
 const PATH = 'P_001/1.2.3/1.2.3.4/1.2.3.4.5.dcm';
 /** Files on the share other than its marker. */
-const outputsIn = (share: string): string[] => filesUnder(share).filter((f) => !f.endsWith(`/${SHARE_MARKER}`));
+/** Published outputs: not the share's marker, and not a publish in progress (the sink writes `.<name>.<hex>.tmp` beside its target, then links it). */
+const outputsIn = (share: string): string[] => filesUnder(share).filter((f) => !f.endsWith(`/${SHARE_MARKER}`) && !basename(f).startsWith('.'));
 
 describe('folder outbox', () => {
   it('answers retry while the share is away, and never creates its root (an empty mount point is the local disk)', async () => {
