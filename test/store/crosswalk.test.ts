@@ -19,6 +19,13 @@ const person = (n: number) => ({
   key: JSON.stringify(['id', 'HOSP-ISSUER-Q', `MRN-TAINT-${n}`]),
   patientId: `MRN-TAINT-${n}`, issuerOfPatientId: 'HOSP-ISSUER-Q', patientName: `Tainted^Patient${n}^Middle`, birthDate: `19${String(40 + n).padStart(2, '0')}0214`,
 });
+/** A sealed store at `path` holding project P and the given people, closed (compacted into its snapshot). */
+async function closedStore(path: string, people: readonly number[]): Promise<void> {
+  const store = await ProjectStore.open(path);
+  await store.ensureProject(setup);
+  for (const n of people) await store.pseudonymFor('P', person(n));
+  await store.close();
+}
 const taints = (n: number): string[] => { const p = person(n); return [p.patientId, p.issuerOfPatientId, p.patientName, 'Tainted', p.birthDate, identityHashOf(String(n))]; };
 
 describe('the crosswalk sealed at rest', () => {
@@ -70,10 +77,7 @@ describe('the crosswalk sealed at rest', () => {
 
   it('refuses another key, a missing key and a key file others can read, naming neither key nor identifiers', async () => {
     const path = join(dir, 'wrong.json');
-    const store = await ProjectStore.open(path);
-    await store.ensureProject(setup);
-    await store.pseudonymFor('P', person(1));
-    await store.close();
+    await closedStore(path, [1]);
     const other = join(dir, 'other.key');
     await writeKeyFile(other, newMasterKey());
     const err = await ProjectStore.open(path, { key: { file: other } }).then(() => null, (e: unknown) => e);
@@ -89,9 +93,7 @@ describe('the crosswalk sealed at rest', () => {
 
   it.skipIf(process.getuid?.() !== 0)('refuses a key file of another user, checked on the file opened (a link to it too)', async () => {
     const path = join(dir, 'owner.json');
-    const store = await ProjectStore.open(path);
-    await store.ensureProject(setup);
-    await store.close();
+    await closedStore(path, []);
     const theirs = join(dir, 'theirs.key');
     copyFileSync(`${path}.key`, theirs);
     chownSync(theirs, 65534, 65534);
@@ -102,10 +104,7 @@ describe('the crosswalk sealed at rest', () => {
 
   it('never follows a link planted at a rotation\'s .next: it is removed, and its target left as it was', async () => {
     const path = join(dir, 'planted.json');
-    const store = await ProjectStore.open(path);
-    await store.ensureProject(setup);
-    await store.pseudonymFor('P', person(1));
-    await store.close();
+    await closedStore(path, [1]);
     const target = join(dir, 'planted-target.txt');
     writeFileSync(target, 'not yours\n', { mode: 0o644 });
     symlinkSync(target, nextKeyPathOf(`${path}.key`));
@@ -117,11 +116,7 @@ describe('the crosswalk sealed at rest', () => {
 
   it('binds each sealed entry to its pseudonym: an entry moved onto another does not open', async () => {
     const path = join(dir, 'swap.json');
-    const store = await ProjectStore.open(path);
-    await store.ensureProject(setup);
-    await store.pseudonymFor('P', person(1));
-    await store.pseudonymFor('P', person(2));
-    await store.close();
+    await closedStore(path, [1, 2]);
     const data = JSON.parse(readFileSync(path, 'utf8')) as { projects: { P: { patients: Record<string, { sealed: string }> } } };
     const [a, b] = Object.values(data.projects.P.patients);
     if (!a || !b) throw new Error('two entries expected');
