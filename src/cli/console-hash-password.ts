@@ -1,5 +1,6 @@
 import { hashPassword } from '../console/password-hash.js';
 import { UsageError } from '../config/usage-error.js';
+import { firstLineOf } from './first-line.js';
 
 /**
  * Reads one password: from a terminal without echo (raw mode, a prompt on stderr), else the first
@@ -33,12 +34,7 @@ export async function readPassword(input: NodeJS.ReadStream = process.stdin, pro
       input.pause();
     }
   }
-  const chunks: Buffer[] = [];
-  for await (const chunk of input) {
-    chunks.push(chunk as Buffer);
-    if ((chunk as Buffer).includes(0x0a)) break;
-  }
-  return (Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '');
+  return firstLineOf(input as AsyncIterable<Buffer>);
 }
 
 /** The hash line and a config entry to paste into `console.users`. */

@@ -5,6 +5,7 @@ import { appendAudit, auditPathOf, cliActor } from '../audit/audit-log.js';
 import { loadConfig } from '../config/load-config.js';
 import { readSecret } from '../config/secrets.js';
 import { UsageError } from '../config/usage-error.js';
+import { firstLineOf } from './first-line.js';
 import { type LookupQuery, lookUpCrosswalk } from '../broker/crosswalk-lookup.js';
 import { type CrosswalkRow, readCrosswalk } from '../store/crosswalk-reader.js';
 import { rotateCrosswalkKey } from '../store/rotate-crosswalk-key.js';
@@ -15,20 +16,11 @@ import { rotateCrosswalkKey } from '../store/rotate-crosswalk-key.js';
  * identifiers themselves, nor what was asked for.
  */
 
-/** The first line of standard input: `--patient-id -` keeps an identifier off the command line (ps, shell history). */
-async function firstLineOf(input: NodeJS.ReadableStream): Promise<string> {
-  let text = '';
-  for await (const chunk of input) {
-    text += String(chunk);
-    if (text.includes('\n')) break;
-  }
-  return (text.split(/\r?\n/)[0] ?? '').trim();
-}
-
 export async function crosswalkLookup(configPath: string, project: string, query: LookupQuery, json: boolean, stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
   if ((query.pseudonym === undefined) === (query.patientId === undefined)) throw new UsageError('give exactly one of --pseudonym and --patient-id');
   const config = await loadConfig(configPath, { secrets: false });
-  const asked = query.patientId === '-' ? { patientId: await firstLineOf(stdin) } : query;
+  // `--patient-id -` keeps the identifier off the command line (ps, shell history).
+  const asked = query.patientId === '-' ? { patientId: (await firstLineOf(stdin as AsyncIterable<Buffer>)).trim() } : query;
   if (asked.patientId === '') throw new UsageError('--patient-id -: no patient ID on standard input');
   const { rows, dateShiftDays } = await lookUpCrosswalk(config, project, asked, cliActor());
   if (json) return `${JSON.stringify({ project, dateShiftDays, patients: rows }, null, 2)}\n`;
